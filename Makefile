@@ -1,0 +1,8 @@
+# The two commands in the README; everything else is reachable from them.
+.PHONY: run test bench chaos fuzz
+
+run:
+	@scripts/run.sh
+
+test:
+	@scripts/test.sh

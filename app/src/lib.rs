@@ -1,0 +1,73 @@
+//! RecallHub Cloud Sources: the Leptos application (pages, components, server
+//! functions), the model types shared with the browser, and (with `ssr`) the
+//! service port the server implements.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod port;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::layout::Layout;
+use crate::pages::{
+    connections::ConnectionsPage, dashboard::DashboardPage, documents::DocumentsPage,
+    login::LoginPage, not_found::NotFoundPage, syncs::SyncsPage,
+};
+
+/// The HTML document the server renders around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="bg-slate-50 text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Becomes true once the WASM bundle has taken over the page; tests wait for it.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/cloud-sources.css"/>
+        <Title text="Cloud Sources · RecallHub"/>
+        <div id="app" data-hydrated=move || hydrated.get().to_string()>
+            <Router>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/") view=|| view! { <Layout><DashboardPage/></Layout> }/>
+                    <Route
+                        path=path!("/connections")
+                        view=|| view! { <Layout><ConnectionsPage/></Layout> }
+                    />
+                    <Route path=path!("/syncs") view=|| view! { <Layout><SyncsPage/></Layout> }/>
+                    <Route
+                        path=path!("/documents")
+                        view=|| view! { <Layout><DocumentsPage/></Layout> }
+                    />
+                </Routes>
+            </Router>
+        </div>
+    }
+}

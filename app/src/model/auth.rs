@@ -1,0 +1,31 @@
+//! Accounts and API tokens as the UI sees them.
+
+use serde::{Deserialize, Serialize};
+
+use super::{SecretText, Timestamp, TokenId, UserId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub is_admin: bool,
+    pub created_at: Timestamp,
+}
+
+/// A personal API token, without the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenInfo {
+    pub id: TokenId,
+    pub name: String,
+    /// The first characters, so users can tell tokens apart.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// Returned once, when a token is created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiToken {
+    pub info: ApiTokenInfo,
+    pub token: SecretText,
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Installs whatever is missing to run (`install.sh run`), test (`install.sh test`)
+# or benchmark (`install.sh bench`) the app. Idempotent, and silent when nothing
+# is missing. Only package registries are used (Debian, crates.io, npm, PyPI,
+# rustup): nothing is fetched from GitHub or a CDN.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+PROFILE=${1:-test}
+
+say() { echo "install: $*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_packages=()
+case "$PROFILE" in
+  run) ;;
+  test) apt_packages=(chromium dovecot-imapd rclone poppler-utils) ;;
+  bench) apt_packages=(chromium dovecot-imapd rclone poppler-utils wrk valgrind) ;;
+  *) echo "usage: install.sh run|test|bench" >&2; exit 2 ;;
+esac
+
+# Debian packages.
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  say "Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    as_root apt-get update -qq >/dev/null
+    as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
+# The WebAssembly target.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rustup target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown >/dev/null 2>&1
+fi
+
+# cargo-leptos, pinned (0.3.11 needs a newer rustc). Built without LTO and at
+# opt-level 1: it only drives other tools, and this saves most of its build time.
+if [ "$(cargo leptos --version 2>/dev/null || true)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+  say "cargo-leptos $CARGO_LEPTOS_VERSION (takes a while, once)"
+  CARGO_TARGET_DIR="$CACHE/tool-build" \
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --quiet
+fi
+
+# wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock, byte for byte.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_version" ]; then
+  say "wasm-bindgen-cli $bindgen_version"
+  CARGO_TARGET_DIR="$CACHE/tool-build" CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
+    cargo install wasm-bindgen-cli --version "$bindgen_version" --quiet
+fi
+
+# npm: Tailwind and wasm-opt for cargo-leptos; Playwright and oidc-provider for tests.
+npm_ci() {
+  local dir=$1
+  # Reinstall only when the lock file changed since the last install.
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "npm packages in ${dir#"$ROOT"/}"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent >/dev/null)
+  fi
+}
+npm_ci "$ROOT"
+[ "$PROFILE" = run ] || npm_ci "$ROOT/end2end"
+
+# Python test peers: secantusdb (MongoDB wire protocol) and wsgidav (WebDAV).
+if [ "$PROFILE" != run ]; then
+  requirements="$ROOT/scripts/requirements-peers.txt"
+  stamp="$VENV/.requirements"
+  if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$requirements" "$stamp"; then
+    say "Python test peers (secantusdb, wsgidav)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --pre -r "$requirements"
+    cp "$requirements" "$stamp"
+  fi
+fi

@@ -1,0 +1,9 @@
+//! RecallHub Cloud Sources server: configuration, HTTP application, and the engine
+//! (store, vault, providers, sync) behind the service port.
+
+pub mod cli;
+pub mod config;
+pub mod routes;
+pub mod service;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,26 @@
+//! Liveness and readiness.
+
+use std::sync::Arc;
+
+use app::port::ServicePort;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde_json::json;
+
+/// Liveness: the process answers.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the service (and through it the store) can serve requests.
+pub async fn readyz(State(service): State<Arc<dyn ServicePort>>) -> impl IntoResponse {
+    match service.server_info().await {
+        Ok(info) => (StatusCode::OK, Json(json!({ "status": "ready", "store": info.store_kind }))),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "error": e.to_string() })),
+        ),
+    }
+}
