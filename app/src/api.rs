@@ -10,7 +10,5 @@ use crate::model::ServerInfo;
 #[server(prefix = "/_fn", endpoint = "server_info")]
 pub async fn get_server_info() -> Result<ServerInfo, AppError> {
     use crate::port::{respond_with, service};
-    async { service()?.server_info().await }
-        .await
-        .map_err(respond_with)
+    async { service()?.server_info().await }.await.map_err(respond_with)
 }

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "cloud-sources", version, about = "RecallHub Cloud Sources server and operator tools")]
+#[command(
+    name = "cloud-sources",
+    version,
+    about = "RecallHub Cloud Sources server and operator tools"
+)]
 pub struct Cli {
     /// TOML configuration file; environment variables CLOUD_SOURCES__SECTION__KEY override it.
     #[arg(long, global = true, env = "CLOUD_SOURCES_CONFIG")]

@@ -150,7 +150,8 @@ impl Settings {
         let mut figment = Figment::from(Toml::string(DEFAULTS));
         if let Some(site_root) = std::env::var_os("LEPTOS_SITE_ROOT") {
             // cargo-leptos tells the server where it put the site.
-            figment = figment.merge(Serialized::default("server.site_root", PathBuf::from(site_root)));
+            figment =
+                figment.merge(Serialized::default("server.site_root", PathBuf::from(site_root)));
         }
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
@@ -161,11 +162,7 @@ impl Settings {
     /// The externally visible base URL, without a trailing slash.
     pub fn public_url(&self) -> String {
         let url = self.server.public_url.trim_end_matches('/');
-        if url.is_empty() {
-            format!("http://{}", self.server.addr)
-        } else {
-            url.to_string()
-        }
+        if url.is_empty() { format!("http://{}", self.server.addr) } else { url.to_string() }
     }
 
     /// Settings for tests: embedded store in `data_dir`, port 0, quiet logs.
@@ -179,6 +176,7 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Error is what Jail works with
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;

@@ -6,4 +6,5 @@ pub mod config;
 pub mod routes;
 pub mod service;
 pub mod startup;
+pub mod store;
 pub mod telemetry;

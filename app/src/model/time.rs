@@ -122,7 +122,9 @@ impl<'de> Visitor<'de> for TimestampVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
-        i64::try_from(v).map(Timestamp::from_millis).map_err(|_| E::custom("timestamp out of range"))
+        i64::try_from(v)
+            .map(Timestamp::from_millis)
+            .map_err(|_| E::custom("timestamp out of range"))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Timestamp, A::Error> {

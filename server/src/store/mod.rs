@@ -13,9 +13,9 @@
 //! The behaviour of both stores is pinned down by one conformance suite
 //! (`tests/store_conformance.rs`).
 
+pub mod mongo;
 pub mod records;
 pub mod sqlite;
-pub mod mongo;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +24,8 @@ use app::error::AppError;
 use app::model::{
     ConfigId, ConfigStats, ConfigStatus, ConnectionId, ConnectionStatus, DashboardStats,
     DocumentId, DocumentQuery, DocumentSummary, JobError, JobFile, JobId, JobLogLine, JobType,
-    LogLevel, Page, Progress, ProviderInfo, SourceDocument, SyncConfiguration, SyncJob,
-    Timestamp, TokenId, UserId,
+    LogLevel, Page, Progress, ProviderInfo, SourceDocument, SyncConfiguration, SyncJob, Timestamp,
+    TokenId, UserId,
 };
 use async_trait::async_trait;
 use secrecy::ExposeSecret;
@@ -110,14 +110,22 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_session(&self, session: SessionRecord) -> StoreResult<()>;
     /// Returns the session only while it has not expired at `now`.
-    async fn find_session(&self, id_hash: &str, now: Timestamp) -> StoreResult<Option<SessionRecord>>;
+    async fn find_session(
+        &self,
+        id_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<SessionRecord>>;
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
     /// Deletes expired sessions and OAuth states (MongoDB also has TTL indexes).
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
 
     async fn create_api_token(&self, token: ApiTokenRecord) -> StoreResult<()>;
     /// Finds a token by hash and records `now` as its last use.
-    async fn use_api_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<ApiTokenRecord>>;
+    async fn use_api_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<ApiTokenRecord>>;
     async fn list_api_tokens(&self, user_id: &UserId) -> StoreResult<Vec<ApiTokenRecord>>;
     /// `NotFound` when the token is not the user's.
     async fn delete_api_token(&self, user_id: &UserId, token_id: &TokenId) -> StoreResult<()>;
@@ -125,7 +133,11 @@ pub trait Store: Send + Sync + 'static {
     async fn put_oauth_state(&self, state: OAuthStateRecord) -> StoreResult<()>;
     /// Removes and returns the state in one step, so a `state` works once only.
     /// An expired state is removed and `None` returned.
-    async fn take_oauth_state(&self, state_hash: &str, now: Timestamp) -> StoreResult<Option<OAuthStateRecord>>;
+    async fn take_oauth_state(
+        &self,
+        state_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<OAuthStateRecord>>;
 
     // ----- provider catalogue ---------------------------------------------------
 
@@ -135,44 +147,107 @@ pub trait Store: Send + Sync + 'static {
     // ----- connections ----------------------------------------------------------
 
     async fn insert_connection(&self, connection: ConnectionRecord) -> StoreResult<()>;
-    async fn get_connection(&self, user_id: &UserId, id: &ConnectionId) -> StoreResult<Option<ConnectionRecord>>;
+    async fn get_connection(
+        &self,
+        user_id: &UserId,
+        id: &ConnectionId,
+    ) -> StoreResult<Option<ConnectionRecord>>;
     async fn list_connections(&self, user_id: &UserId) -> StoreResult<Vec<ConnectionRecord>>;
     /// # Behavior
     /// Writes new credentials only if the stored `credentials_version` equals
     /// `update.expected_version` (then increments it); otherwise `Conflict`.
     /// A successful write also sets the status back to `active`.
-    async fn update_credentials(&self, user_id: &UserId, id: &ConnectionId, update: CredentialsUpdate, now: Timestamp) -> StoreResult<ConnectionRecord>;
-    async fn set_connection_status(&self, user_id: &UserId, id: &ConnectionId, status: ConnectionStatus, message: Option<String>, now: Timestamp) -> StoreResult<()>;
-    async fn rename_connection(&self, user_id: &UserId, id: &ConnectionId, display_name: &str, now: Timestamp) -> StoreResult<()>;
-    async fn mark_connection_validated(&self, user_id: &UserId, id: &ConnectionId, account: Option<String>, now: Timestamp) -> StoreResult<()>;
+    async fn update_credentials(
+        &self,
+        user_id: &UserId,
+        id: &ConnectionId,
+        update: CredentialsUpdate,
+        now: Timestamp,
+    ) -> StoreResult<ConnectionRecord>;
+    async fn set_connection_status(
+        &self,
+        user_id: &UserId,
+        id: &ConnectionId,
+        status: ConnectionStatus,
+        message: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    async fn rename_connection(
+        &self,
+        user_id: &UserId,
+        id: &ConnectionId,
+        display_name: &str,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    async fn mark_connection_validated(
+        &self,
+        user_id: &UserId,
+        id: &ConnectionId,
+        account: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Deletes the connection record only (the service removes its configurations,
     /// jobs and documents first).
     async fn delete_connection(&self, user_id: &UserId, id: &ConnectionId) -> StoreResult<()>;
     /// Every connection whose credentials are sealed with a key other than `key_id`
     /// (for `vault rotate`), at most `limit`.
-    async fn connections_not_sealed_with(&self, key_id: &str, limit: usize) -> StoreResult<Vec<ConnectionRecord>>;
+    async fn connections_not_sealed_with(
+        &self,
+        key_id: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<ConnectionRecord>>;
 
     // ----- sync configurations --------------------------------------------------
 
     async fn insert_config(&self, config: SyncConfiguration) -> StoreResult<()>;
-    async fn get_config(&self, user_id: &UserId, id: &ConfigId) -> StoreResult<Option<SyncConfiguration>>;
+    async fn get_config(
+        &self,
+        user_id: &UserId,
+        id: &ConfigId,
+    ) -> StoreResult<Option<SyncConfiguration>>;
     async fn list_configs(&self, user_id: &UserId) -> StoreResult<Vec<SyncConfiguration>>;
     /// Replaces the user-editable fields (name, profile, paths, filters, schedule, options).
     async fn update_config(&self, config: &SyncConfiguration) -> StoreResult<()>;
-    async fn set_config_status(&self, user_id: &UserId, id: &ConfigId, status: ConfigStatus, now: Timestamp) -> StoreResult<()>;
-    async fn set_config_stats(&self, user_id: &UserId, id: &ConfigId, stats: &ConfigStats, now: Timestamp) -> StoreResult<()>;
+    async fn set_config_status(
+        &self,
+        user_id: &UserId,
+        id: &ConfigId,
+        status: ConfigStatus,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    async fn set_config_stats(
+        &self,
+        user_id: &UserId,
+        id: &ConfigId,
+        stats: &ConfigStats,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Sets `schedule.next_run_at` unconditionally (after an edit or a resume).
-    async fn set_next_run(&self, user_id: &UserId, id: &ConfigId, next_run_at: Option<Timestamp>) -> StoreResult<()>;
+    async fn set_next_run(
+        &self,
+        user_id: &UserId,
+        id: &ConfigId,
+        next_run_at: Option<Timestamp>,
+    ) -> StoreResult<()>;
     /// Deletes the configuration with its documents, jobs, job logs and sync state.
     async fn delete_config(&self, user_id: &UserId, id: &ConfigId) -> StoreResult<()>;
 
     /// Active, scheduled configurations whose next run is at or before `now`.
-    async fn due_configs(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<SyncConfiguration>>;
+    async fn due_configs(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<SyncConfiguration>>;
     /// # Behavior
     /// The scheduler's claim: moves `next_run_at` from `expected` to `next` only if
     /// it still equals `expected`. Exactly one of several concurrent callers with
     /// the same `expected` gets `true`, so each due run is enqueued once.
-    async fn advance_schedule(&self, id: &ConfigId, expected: Timestamp, next: Option<Timestamp>) -> StoreResult<bool>;
+    async fn advance_schedule(
+        &self,
+        id: &ConfigId,
+        expected: Timestamp,
+        next: Option<Timestamp>,
+    ) -> StoreResult<bool>;
 
     // ----- jobs -----------------------------------------------------------------
 
@@ -185,52 +260,133 @@ pub trait Store: Send + Sync + 'static {
     /// for `worker` until `now + lease`, counts the attempt, and sets
     /// `started_at` on the first attempt. Two concurrent claimers never get the
     /// same job.
-    async fn claim_job(&self, worker: &str, lease: Duration, now: Timestamp) -> StoreResult<Option<JobRecord>>;
+    async fn claim_job(
+        &self,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>>;
     /// Extends the lease if `worker` still holds it.
-    async fn heartbeat(&self, job_id: &JobId, worker: &str, lease: Duration, now: Timestamp) -> StoreResult<Heartbeat>;
+    async fn heartbeat(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Heartbeat>;
     /// Saves progress if `worker` holds the lease; `false` if it does not.
-    async fn save_progress(&self, job_id: &JobId, worker: &str, progress: &Progress) -> StoreResult<bool>;
+    async fn save_progress(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        progress: &Progress,
+    ) -> StoreResult<bool>;
     /// Saves the resume point (and progress with it) if `worker` holds the lease.
-    async fn save_checkpoint(&self, job_id: &JobId, worker: &str, checkpoint: &serde_json::Value, progress: &Progress) -> StoreResult<bool>;
+    async fn save_checkpoint(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        checkpoint: &serde_json::Value,
+        progress: &Progress,
+    ) -> StoreResult<bool>;
     /// Appends per-file errors, keeping at most `MAX_JOB_ERRORS` per job.
-    async fn add_job_errors(&self, job_id: &JobId, worker: &str, errors: &[JobError]) -> StoreResult<bool>;
+    async fn add_job_errors(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        errors: &[JobError],
+    ) -> StoreResult<bool>;
     /// Ends the job if `worker` holds the lease; the lease is released.
-    async fn finish_job(&self, job_id: &JobId, worker: &str, outcome: JobOutcome, progress: &Progress, delta_token: Option<String>, message: Option<String>, now: Timestamp) -> StoreResult<bool>;
+    async fn finish_job(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        end: JobEnd,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
     /// # Behavior
     /// A pending job is cancelled at once; a running job gets `cancel_requested`
     /// and its worker stops at the next heartbeat. Ended jobs are left alone.
     /// Returns the job as it is after the request.
-    async fn request_cancel(&self, user_id: &UserId, job_id: &JobId, message: &str, now: Timestamp) -> StoreResult<SyncJob>;
+    async fn request_cancel(
+        &self,
+        user_id: &UserId,
+        job_id: &JobId,
+        message: &str,
+        now: Timestamp,
+    ) -> StoreResult<SyncJob>;
     /// # Behavior
     /// Running jobs whose lease expired before `now` go back to pending (their
     /// checkpoint kept, so they resume), or fail with a reason once they have
     /// had `max_attempts` attempts. Returns the jobs it changed.
-    async fn reap_expired_leases(&self, now: Timestamp, max_attempts: u32) -> StoreResult<Vec<SyncJob>>;
+    async fn reap_expired_leases(
+        &self,
+        now: Timestamp,
+        max_attempts: u32,
+    ) -> StoreResult<Vec<SyncJob>>;
 
     async fn get_job(&self, user_id: &UserId, id: &JobId) -> StoreResult<Option<JobRecord>>;
     /// Newest first.
-    async fn list_jobs(&self, user_id: &UserId, config_id: &ConfigId, page: u32, per_page: u32) -> StoreResult<Page<SyncJob>>;
+    async fn list_jobs(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<Page<SyncJob>>;
     /// The user's newest jobs across configurations.
     async fn recent_jobs(&self, user_id: &UserId, limit: usize) -> StoreResult<Vec<SyncJob>>;
     /// The pending or running job of a configuration.
-    async fn active_job(&self, user_id: &UserId, config_id: &ConfigId) -> StoreResult<Option<SyncJob>>;
+    async fn active_job(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+    ) -> StoreResult<Option<SyncJob>>;
     /// Jobs of this user changed since `since` (for event streams across instances).
-    async fn jobs_changed_since(&self, user_id: &UserId, since: Timestamp) -> StoreResult<Vec<SyncJob>>;
+    async fn jobs_changed_since(
+        &self,
+        user_id: &UserId,
+        since: Timestamp,
+    ) -> StoreResult<Vec<SyncJob>>;
     /// Counts of jobs by status over all users (metrics).
     async fn job_counts(&self) -> StoreResult<Vec<(app::model::JobStatus, u64)>>;
 
     async fn add_job_files(&self, files: &[JobFileRecord]) -> StoreResult<()>;
-    async fn list_job_files(&self, user_id: &UserId, job_id: &JobId, limit: usize) -> StoreResult<(Vec<JobFile>, u64)>;
+    async fn list_job_files(
+        &self,
+        user_id: &UserId,
+        job_id: &JobId,
+        limit: usize,
+    ) -> StoreResult<(Vec<JobFile>, u64)>;
 
     /// Appends log lines to a job, keeping the newest `MAX_JOB_LOG_LINES`.
-    async fn append_job_log(&self, job_id: &JobId, lines: &[(Timestamp, LogLevel, String)]) -> StoreResult<()>;
+    async fn append_job_log(
+        &self,
+        job_id: &JobId,
+        lines: &[(Timestamp, LogLevel, String)],
+    ) -> StoreResult<()>;
     /// Lines with `seq > after`, oldest first.
-    async fn job_log(&self, user_id: &UserId, job_id: &JobId, after: u64, limit: usize) -> StoreResult<Vec<JobLogLine>>;
+    async fn job_log(
+        &self,
+        user_id: &UserId,
+        job_id: &JobId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<JobLogLine>>;
 
     // ----- sync state ------------------------------------------------------------
 
-    async fn get_sync_states(&self, user_id: &UserId, config_id: &ConfigId) -> StoreResult<Vec<SyncStateRecord>>;
-    async fn put_sync_state(&self, user_id: &UserId, config_id: &ConfigId, state: &SyncStateRecord) -> StoreResult<()>;
+    async fn get_sync_states(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+    ) -> StoreResult<Vec<SyncStateRecord>>;
+    async fn put_sync_state(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        state: &SyncStateRecord,
+    ) -> StoreResult<()>;
     async fn clear_sync_states(&self, user_id: &UserId, config_id: &ConfigId) -> StoreResult<()>;
 
     // ----- documents --------------------------------------------------------------
@@ -240,20 +396,60 @@ pub trait Store: Send + Sync + 'static {
     /// existing document keeps its `id`. Idempotent.
     async fn upsert_documents(&self, documents: &[SourceDocument]) -> StoreResult<UpsertCounts>;
     /// What is indexed for these remote ids (missing ids are absent from the result).
-    async fn indexed_items(&self, user_id: &UserId, config_id: &ConfigId, remote_ids: &[String]) -> StoreResult<Vec<IndexedItem>>;
+    async fn indexed_items(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_ids: &[String],
+    ) -> StoreResult<Vec<IndexedItem>>;
     /// Updates path and name of an indexed item (a rename or move without new content).
-    async fn move_document(&self, user_id: &UserId, config_id: &ConfigId, remote_id: &str, path: &str, name: &str) -> StoreResult<()>;
+    async fn move_document(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_id: &str,
+        path: &str,
+        name: &str,
+    ) -> StoreResult<()>;
     /// Deletes by remote id; returns how many existed.
-    async fn delete_documents(&self, user_id: &UserId, config_id: &ConfigId, remote_ids: &[String]) -> StoreResult<u64>;
+    async fn delete_documents(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_ids: &[String],
+    ) -> StoreResult<u64>;
     /// Remote ids of a configuration in ascending order, `limit` after `after`
     /// (page through them for mark-and-sweep without loading every document).
-    async fn remote_ids_page(&self, user_id: &UserId, config_id: &ConfigId, after: Option<&str>, limit: usize) -> StoreResult<Vec<String>>;
+    async fn remote_ids_page(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>>;
     /// Remote ids whose path starts with `prefix` (a folder moved out of the selection).
-    async fn remote_ids_under(&self, user_id: &UserId, config_id: &ConfigId, path_prefix: &str) -> StoreResult<Vec<String>>;
+    async fn remote_ids_under(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        path_prefix: &str,
+    ) -> StoreResult<Vec<String>>;
     /// (count, bytes) of a configuration's documents.
-    async fn document_stats(&self, user_id: &UserId, config_id: &ConfigId) -> StoreResult<(u64, u64)>;
-    async fn list_documents(&self, user_id: &UserId, query: &DocumentQuery) -> StoreResult<Page<DocumentSummary>>;
-    async fn get_document(&self, user_id: &UserId, id: &DocumentId) -> StoreResult<Option<SourceDocument>>;
+    async fn document_stats(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+    ) -> StoreResult<(u64, u64)>;
+    async fn list_documents(
+        &self,
+        user_id: &UserId,
+        query: &DocumentQuery,
+    ) -> StoreResult<Page<DocumentSummary>>;
+    async fn get_document(
+        &self,
+        user_id: &UserId,
+        id: &DocumentId,
+    ) -> StoreResult<Option<SourceDocument>>;
 
     async fn dashboard_stats(&self, user_id: &UserId) -> StoreResult<DashboardStats>;
 }
@@ -273,17 +469,18 @@ pub async fn open(settings: &crate::config::Settings) -> anyhow::Result<Arc<dyn 
     }
 }
 
-/// A fresh opaque id: 24 hex characters, time-ordered like a MongoDB ObjectId.
+/// A fresh opaque id: 24 hex characters (12 bytes: milliseconds, a per-process
+/// counter, random), so ids sort by creation time within a process.
 pub fn new_id() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let secs = (Timestamp::now().millis() / 1000) as u32;
-    let random: [u8; 5] = rand::random();
+    let millis = Timestamp::now().millis().to_be_bytes();
     let count = COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes();
+    let random: [u8; 3] = rand::random();
     let mut bytes = [0u8; 12];
-    bytes[..4].copy_from_slice(&secs.to_be_bytes());
-    bytes[4..9].copy_from_slice(&random);
-    bytes[9..].copy_from_slice(&count[1..]);
+    bytes[..6].copy_from_slice(&millis[2..]);
+    bytes[6..9].copy_from_slice(&count[1..]);
+    bytes[9..].copy_from_slice(&random);
     hex::encode(bytes)
 }
 

@@ -188,6 +188,17 @@ pub enum JobOutcome {
     Cancelled,
 }
 
+/// What a worker records when its job ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobEnd {
+    pub outcome: JobOutcome,
+    pub progress: app::model::Progress,
+    /// The cursor the run ended with, if it has one.
+    pub delta_token: Option<String>,
+    /// Why it failed or was cancelled, in words.
+    pub message: Option<String>,
+}
+
 /// The cursor of one change feed scope of a configuration (`sync_state`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStateRecord {

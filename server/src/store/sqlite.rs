@@ -27,9 +27,9 @@ use serde::de::DeserializeOwned;
 
 use super::{
     ApiTokenRecord, ConnectionRecord, CredentialsUpdate, DEFAULT_PER_PAGE, Enqueued, Heartbeat,
-    IndexedItem, JobFileRecord, JobOutcome, JobRecord, MAX_PER_PAGE, OAuthStateRecord,
+    IndexedItem, JobEnd, JobFileRecord, JobOutcome, JobRecord, MAX_PER_PAGE, OAuthStateRecord,
     SCHEMA_VERSION, SessionRecord, Store, StoreError, StoreResult, SyncStateRecord, UpsertCounts,
-    UserRecord, new_id,
+    UserRecord,
 };
 
 const READERS: usize = 4;
@@ -310,19 +310,32 @@ fn config_runnable(config: &SyncConfiguration) -> bool {
 }
 
 fn job_row(tx: &Connection, job_id: &str) -> StoreResult<Option<JobRecord>> {
-    let row: Option<(String, Option<String>, Option<i64>, Option<String>)> = tx
+    struct Row {
+        doc: String,
+        lease_owner: Option<String>,
+        lease_expires_at: Option<i64>,
+        checkpoint: Option<String>,
+    }
+    let row = tx
         .query_row(
             "SELECT doc, lease_owner, lease_expires_at, checkpoint FROM sync_jobs WHERE id = ?1",
             [job_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| {
+                Ok(Row {
+                    doc: r.get(0)?,
+                    lease_owner: r.get(1)?,
+                    lease_expires_at: r.get(2)?,
+                    checkpoint: r.get(3)?,
+                })
+            },
         )
         .optional()?;
-    row.map(|(doc, owner, expires, checkpoint)| {
+    row.map(|row| {
         Ok(JobRecord {
-            job: from_json(&doc)?,
-            lease_owner: owner,
-            lease_expires_at: expires.map(Timestamp::from_millis),
-            checkpoint: checkpoint.as_deref().map(from_json).transpose()?,
+            job: from_json(&row.doc)?,
+            lease_owner: row.lease_owner,
+            lease_expires_at: row.lease_expires_at.map(Timestamp::from_millis),
+            checkpoint: row.checkpoint.as_deref().map(from_json).transpose()?,
         })
     })
     .transpose()
@@ -387,8 +400,10 @@ impl Store for SqliteStore {
 
     async fn find_user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>> {
         let username = username.to_string();
-        self.read(move |conn| query_doc(conn, "SELECT doc FROM users WHERE username = ?1", [username]))
-            .await
+        self.read(move |conn| {
+            query_doc(conn, "SELECT doc FROM users WHERE username = ?1", [username])
+        })
+        .await
     }
 
     async fn get_user(&self, user_id: &UserId) -> StoreResult<Option<UserRecord>> {
@@ -409,22 +424,33 @@ impl Store for SqliteStore {
     }
 
     async fn count_users(&self) -> StoreResult<u64> {
-        self.read(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64))
-            .await
+        self.read(|conn| {
+            Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get::<_, i64>(0))? as u64)
+        })
+        .await
     }
 
     async fn create_session(&self, session: SessionRecord) -> StoreResult<()> {
         self.write(move |conn| {
             conn.execute(
                 "INSERT INTO sessions (id_hash, user_id, expires_at, doc) VALUES (?1, ?2, ?3, ?4)",
-                params![session.id_hash, session.user_id.0, session.expires_at.millis(), to_json(&session)?],
+                params![
+                    session.id_hash,
+                    session.user_id.0,
+                    session.expires_at.millis(),
+                    to_json(&session)?
+                ],
             )?;
             Ok(())
         })
         .await
     }
 
-    async fn find_session(&self, id_hash: &str, now: Timestamp) -> StoreResult<Option<SessionRecord>> {
+    async fn find_session(
+        &self,
+        id_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<SessionRecord>> {
         let id_hash = id_hash.to_string();
         self.read(move |conn| {
             query_doc(
@@ -447,8 +473,10 @@ impl Store for SqliteStore {
 
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64> {
         self.transaction(move |tx| {
-            let sessions = tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.millis()])?;
-            let states = tx.execute("DELETE FROM oauth_states WHERE expires_at <= ?1", [now.millis()])?;
+            let sessions =
+                tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now.millis()])?;
+            let states =
+                tx.execute("DELETE FROM oauth_states WHERE expires_at <= ?1", [now.millis()])?;
             Ok((sessions + states) as u64)
         })
         .await
@@ -465,7 +493,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn use_api_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<ApiTokenRecord>> {
+    async fn use_api_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<ApiTokenRecord>> {
         let token_hash = token_hash.to_string();
         self.write(move |conn| {
             conn.execute(
@@ -488,7 +520,8 @@ impl Store for SqliteStore {
     async fn delete_api_token(&self, user_id: &UserId, token_id: &TokenId) -> StoreResult<()> {
         let (user, id) = (user_id.0.clone(), token_id.0.clone());
         self.write(move |conn| {
-            let n = conn.execute("DELETE FROM api_tokens WHERE id = ?1 AND user_id = ?2", [id, user])?;
+            let n =
+                conn.execute("DELETE FROM api_tokens WHERE id = ?1 AND user_id = ?2", [id, user])?;
             if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
         })
         .await
@@ -505,7 +538,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn take_oauth_state(&self, state_hash: &str, now: Timestamp) -> StoreResult<Option<OAuthStateRecord>> {
+    async fn take_oauth_state(
+        &self,
+        state_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<OAuthStateRecord>> {
         let state_hash = state_hash.to_string();
         self.transaction(move |tx| {
             let state: Option<OAuthStateRecord> =
@@ -534,8 +571,10 @@ impl Store for SqliteStore {
     }
 
     async fn list_providers(&self) -> StoreResult<Vec<ProviderInfo>> {
-        self.read(|conn| query_docs(conn, "SELECT doc FROM data_source_providers ORDER BY position", []))
-            .await
+        self.read(|conn| {
+            query_docs(conn, "SELECT doc FROM data_source_providers ORDER BY position", [])
+        })
+        .await
     }
 
     // ----- connections ----------------------------------------------------------
@@ -551,10 +590,18 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn get_connection(&self, user_id: &UserId, id: &ConnectionId) -> StoreResult<Option<ConnectionRecord>> {
+    async fn get_connection(
+        &self,
+        user_id: &UserId,
+        id: &ConnectionId,
+    ) -> StoreResult<Option<ConnectionRecord>> {
         let (user, id) = (user_id.0.clone(), id.0.clone());
         self.read(move |conn| {
-            query_doc(conn, "SELECT doc FROM user_connections WHERE id = ?1 AND user_id = ?2", [id, user])
+            query_doc(
+                conn,
+                "SELECT doc FROM user_connections WHERE id = ?1 AND user_id = ?2",
+                [id, user],
+            )
         })
         .await
     }
@@ -587,7 +634,9 @@ impl Store for SqliteStore {
             )?
             .ok_or(StoreError::NotFound)?;
             if record.credentials_version != update.expected_version {
-                return Err(StoreError::Conflict("the credentials were changed by another writer".into()));
+                return Err(StoreError::Conflict(
+                    "the credentials were changed by another writer".into(),
+                ));
             }
             record.credentials = update.credentials;
             record.oauth_metadata = update.oauth_metadata;
@@ -624,7 +673,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn rename_connection(&self, user_id: &UserId, id: &ConnectionId, display_name: &str, now: Timestamp) -> StoreResult<()> {
+    async fn rename_connection(
+        &self,
+        user_id: &UserId,
+        id: &ConnectionId,
+        display_name: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         let (user, id, name) = (user_id.0.clone(), id.0.clone(), display_name.to_string());
         self.write(move |conn| {
             let n = conn.execute(
@@ -637,7 +692,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn mark_connection_validated(&self, user_id: &UserId, id: &ConnectionId, account: Option<String>, now: Timestamp) -> StoreResult<()> {
+    async fn mark_connection_validated(
+        &self,
+        user_id: &UserId,
+        id: &ConnectionId,
+        account: Option<String>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         let (user, id) = (user_id.0.clone(), id.0.clone());
         self.write(move |conn| {
             let n = conn.execute(
@@ -656,13 +717,20 @@ impl Store for SqliteStore {
     async fn delete_connection(&self, user_id: &UserId, id: &ConnectionId) -> StoreResult<()> {
         let (user, id) = (user_id.0.clone(), id.0.clone());
         self.write(move |conn| {
-            let n = conn.execute("DELETE FROM user_connections WHERE id = ?1 AND user_id = ?2", [id, user])?;
+            let n = conn.execute(
+                "DELETE FROM user_connections WHERE id = ?1 AND user_id = ?2",
+                [id, user],
+            )?;
             if n == 0 { Err(StoreError::NotFound) } else { Ok(()) }
         })
         .await
     }
 
-    async fn connections_not_sealed_with(&self, key_id: &str, limit: usize) -> StoreResult<Vec<ConnectionRecord>> {
+    async fn connections_not_sealed_with(
+        &self,
+        key_id: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<ConnectionRecord>> {
         let key_id = key_id.to_string();
         self.read(move |conn| {
             // A refresh token sealed with an old key counts too.
@@ -700,10 +768,18 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn get_config(&self, user_id: &UserId, id: &ConfigId) -> StoreResult<Option<SyncConfiguration>> {
+    async fn get_config(
+        &self,
+        user_id: &UserId,
+        id: &ConfigId,
+    ) -> StoreResult<Option<SyncConfiguration>> {
         let (user, id) = (user_id.0.clone(), id.0.clone());
         self.read(move |conn| {
-            query_doc(conn, "SELECT doc FROM sync_configurations WHERE id = ?1 AND user_id = ?2", [id, user])
+            query_doc(
+                conn,
+                "SELECT doc FROM sync_configurations WHERE id = ?1 AND user_id = ?2",
+                [id, user],
+            )
         })
         .await
     }
@@ -750,7 +826,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_config_status(&self, user_id: &UserId, id: &ConfigId, status: ConfigStatus, now: Timestamp) -> StoreResult<()> {
+    async fn set_config_status(
+        &self,
+        user_id: &UserId,
+        id: &ConfigId,
+        status: ConfigStatus,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         let (user, id) = (user_id.0.clone(), id.0.clone());
         self.write(move |conn| {
             let n = conn.execute(
@@ -765,7 +847,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_config_stats(&self, user_id: &UserId, id: &ConfigId, stats: &ConfigStats, now: Timestamp) -> StoreResult<()> {
+    async fn set_config_stats(
+        &self,
+        user_id: &UserId,
+        id: &ConfigId,
+        stats: &ConfigStats,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         let (user, id, stats) = (user_id.0.clone(), id.0.clone(), to_json(stats)?);
         self.write(move |conn| {
             let n = conn.execute(
@@ -778,7 +866,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_next_run(&self, user_id: &UserId, id: &ConfigId, next_run_at: Option<Timestamp>) -> StoreResult<()> {
+    async fn set_next_run(
+        &self,
+        user_id: &UserId,
+        id: &ConfigId,
+        next_run_at: Option<Timestamp>,
+    ) -> StoreResult<()> {
         let (user, id) = (user_id.0.clone(), id.0.clone());
         self.write(move |conn| {
             let n = conn.execute(
@@ -814,7 +907,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn due_configs(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<SyncConfiguration>> {
+    async fn due_configs(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> StoreResult<Vec<SyncConfiguration>> {
         self.read(move |conn| {
             query_docs(
                 conn,
@@ -827,7 +924,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn advance_schedule(&self, id: &ConfigId, expected: Timestamp, next: Option<Timestamp>) -> StoreResult<bool> {
+    async fn advance_schedule(
+        &self,
+        id: &ConfigId,
+        expected: Timestamp,
+        next: Option<Timestamp>,
+    ) -> StoreResult<bool> {
         let id = id.0.clone();
         self.write(move |conn| {
             let n = conn.execute(
@@ -867,7 +969,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn claim_job(&self, worker: &str, lease: Duration, now: Timestamp) -> StoreResult<Option<JobRecord>> {
+    async fn claim_job(
+        &self,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>> {
         let worker = worker.to_string();
         self.transaction(move |tx| {
             let id: Option<String> = tx
@@ -894,7 +1001,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn heartbeat(&self, job_id: &JobId, worker: &str, lease: Duration, now: Timestamp) -> StoreResult<Heartbeat> {
+    async fn heartbeat(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Heartbeat> {
         let (id, worker) = (job_id.0.clone(), worker.to_string());
         self.transaction(move |tx| {
             let n = tx.execute(
@@ -915,9 +1028,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn save_progress(&self, job_id: &JobId, worker: &str, progress: &Progress) -> StoreResult<bool> {
+    async fn save_progress(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        progress: &Progress,
+    ) -> StoreResult<bool> {
         let (id, worker, progress) = (job_id.clone(), worker.to_string(), progress.clone());
-        self.transaction(move |tx| with_leased_job(tx, &id, &worker, |job| job.progress = progress)).await
+        self.transaction(move |tx| with_leased_job(tx, &id, &worker, |job| job.progress = progress))
+            .await
     }
 
     async fn save_checkpoint(
@@ -933,13 +1052,21 @@ impl Store for SqliteStore {
             if !with_leased_job(tx, &id, &worker, |job| job.progress = progress)? {
                 return Ok(false);
             }
-            tx.execute("UPDATE sync_jobs SET checkpoint = ?2 WHERE id = ?1", params![id.0, checkpoint])?;
+            tx.execute(
+                "UPDATE sync_jobs SET checkpoint = ?2 WHERE id = ?1",
+                params![id.0, checkpoint],
+            )?;
             Ok(true)
         })
         .await
     }
 
-    async fn add_job_errors(&self, job_id: &JobId, worker: &str, errors: &[JobError]) -> StoreResult<bool> {
+    async fn add_job_errors(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        errors: &[JobError],
+    ) -> StoreResult<bool> {
         let (id, worker, errors) = (job_id.clone(), worker.to_string(), errors.to_vec());
         self.transaction(move |tx| {
             with_leased_job(tx, &id, &worker, |job| {
@@ -954,13 +1081,11 @@ impl Store for SqliteStore {
         &self,
         job_id: &JobId,
         worker: &str,
-        outcome: JobOutcome,
-        progress: &Progress,
-        delta_token: Option<String>,
-        message: Option<String>,
+        end: JobEnd,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        let (id, worker, progress) = (job_id.clone(), worker.to_string(), progress.clone());
+        let (id, worker) = (job_id.clone(), worker.to_string());
+        let JobEnd { outcome, progress, delta_token, message } = end;
         self.transaction(move |tx| {
             let done = with_leased_job(tx, &id, &worker, |job| {
                 job.status = match outcome {
@@ -989,12 +1114,21 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn request_cancel(&self, user_id: &UserId, job_id: &JobId, message: &str, now: Timestamp) -> StoreResult<SyncJob> {
+    async fn request_cancel(
+        &self,
+        user_id: &UserId,
+        job_id: &JobId,
+        message: &str,
+        now: Timestamp,
+    ) -> StoreResult<SyncJob> {
         let (user, id, message) = (user_id.0.clone(), job_id.0.clone(), message.to_string());
         self.transaction(move |tx| {
-            let mut job: SyncJob =
-                query_doc(tx, "SELECT doc FROM sync_jobs WHERE id = ?1 AND user_id = ?2", [&id, &user])?
-                    .ok_or(StoreError::NotFound)?;
+            let mut job: SyncJob = query_doc(
+                tx,
+                "SELECT doc FROM sync_jobs WHERE id = ?1 AND user_id = ?2",
+                [&id, &user],
+            )?
+            .ok_or(StoreError::NotFound)?;
             match job.status {
                 JobStatus::Pending => {
                     job.status = JobStatus::Cancelled;
@@ -1013,7 +1147,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn reap_expired_leases(&self, now: Timestamp, max_attempts: u32) -> StoreResult<Vec<SyncJob>> {
+    async fn reap_expired_leases(
+        &self,
+        now: Timestamp,
+        max_attempts: u32,
+    ) -> StoreResult<Vec<SyncJob>> {
         self.transaction(move |tx| {
             let ids: Vec<String> = {
                 let mut stmt = tx.prepare_cached(
@@ -1054,7 +1192,11 @@ impl Store for SqliteStore {
         let (user, id) = (user_id.0.clone(), id.0.clone());
         self.read(move |conn| {
             let owned: Option<i64> = conn
-                .query_row("SELECT 1 FROM sync_jobs WHERE id = ?1 AND user_id = ?2", [&id, &user], |r| r.get(0))
+                .query_row(
+                    "SELECT 1 FROM sync_jobs WHERE id = ?1 AND user_id = ?2",
+                    [&id, &user],
+                    |r| r.get(0),
+                )
                 .optional()?;
             if owned.is_none() {
                 return Ok(None);
@@ -1064,7 +1206,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn list_jobs(&self, user_id: &UserId, config_id: &ConfigId, page: u32, per_page: u32) -> StoreResult<Page<SyncJob>> {
+    async fn list_jobs(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<Page<SyncJob>> {
         let (user, config) = (user_id.0.clone(), config_id.0.clone());
         let (page, per_page) = clamp_paging(page, per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE);
         self.read(move |conn| {
@@ -1096,15 +1244,27 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn active_job(&self, user_id: &UserId, config_id: &ConfigId) -> StoreResult<Option<SyncJob>> {
+    async fn active_job(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+    ) -> StoreResult<Option<SyncJob>> {
         let (user, config) = (user_id.0.clone(), config_id.0.clone());
         self.read(move |conn| {
-            query_doc(conn, "SELECT doc FROM sync_jobs WHERE active_config = ?1 AND user_id = ?2", [config, user])
+            query_doc(
+                conn,
+                "SELECT doc FROM sync_jobs WHERE active_config = ?1 AND user_id = ?2",
+                [config, user],
+            )
         })
         .await
     }
 
-    async fn jobs_changed_since(&self, user_id: &UserId, since: Timestamp) -> StoreResult<Vec<SyncJob>> {
+    async fn jobs_changed_since(
+        &self,
+        user_id: &UserId,
+        since: Timestamp,
+    ) -> StoreResult<Vec<SyncJob>> {
         let user = user_id.0.clone();
         self.read(move |conn| {
             query_docs(
@@ -1118,7 +1278,8 @@ impl Store for SqliteStore {
 
     async fn job_counts(&self) -> StoreResult<Vec<(JobStatus, u64)>> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached("SELECT status, COUNT(*) FROM sync_jobs GROUP BY status")?;
+            let mut stmt =
+                conn.prepare_cached("SELECT status, COUNT(*) FROM sync_jobs GROUP BY status")?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
             let mut out = Vec::new();
             for row in rows {
@@ -1160,7 +1321,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn list_job_files(&self, user_id: &UserId, job_id: &JobId, limit: usize) -> StoreResult<(Vec<JobFile>, u64)> {
+    async fn list_job_files(
+        &self,
+        user_id: &UserId,
+        job_id: &JobId,
+        limit: usize,
+    ) -> StoreResult<(Vec<JobFile>, u64)> {
         let (user, id) = (user_id.0.clone(), job_id.0.clone());
         self.read(move |conn| {
             let owned: Option<i64> = conn
@@ -1193,7 +1359,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn append_job_log(&self, job_id: &JobId, lines: &[(Timestamp, LogLevel, String)]) -> StoreResult<()> {
+    async fn append_job_log(
+        &self,
+        job_id: &JobId,
+        lines: &[(Timestamp, LogLevel, String)],
+    ) -> StoreResult<()> {
         if lines.is_empty() {
             return Ok(());
         }
@@ -1220,7 +1390,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn job_log(&self, user_id: &UserId, job_id: &JobId, after: u64, limit: usize) -> StoreResult<Vec<JobLogLine>> {
+    async fn job_log(
+        &self,
+        user_id: &UserId,
+        job_id: &JobId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<JobLogLine>> {
         let (user, id) = (user_id.0.clone(), job_id.0.clone());
         self.read(move |conn| {
             let owned: Option<i64> = conn
@@ -1253,7 +1429,11 @@ impl Store for SqliteStore {
 
     // ----- sync state ------------------------------------------------------------
 
-    async fn get_sync_states(&self, user_id: &UserId, config_id: &ConfigId) -> StoreResult<Vec<SyncStateRecord>> {
+    async fn get_sync_states(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+    ) -> StoreResult<Vec<SyncStateRecord>> {
         let (user, config) = (user_id.0.clone(), config_id.0.clone());
         self.read(move |conn| {
             query_docs(
@@ -1265,7 +1445,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn put_sync_state(&self, user_id: &UserId, config_id: &ConfigId, state: &SyncStateRecord) -> StoreResult<()> {
+    async fn put_sync_state(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        state: &SyncStateRecord,
+    ) -> StoreResult<()> {
         let (user, config, state) = (user_id.0.clone(), config_id.0.clone(), state.clone());
         self.write(move |conn| {
             conn.execute(
@@ -1282,7 +1467,10 @@ impl Store for SqliteStore {
     async fn clear_sync_states(&self, user_id: &UserId, config_id: &ConfigId) -> StoreResult<()> {
         let (user, config) = (user_id.0.clone(), config_id.0.clone());
         self.write(move |conn| {
-            conn.execute("DELETE FROM sync_state WHERE config_id = ?1 AND user_id = ?2", [config, user])?;
+            conn.execute(
+                "DELETE FROM sync_state WHERE config_id = ?1 AND user_id = ?2",
+                [config, user],
+            )?;
             Ok(())
         })
         .await
@@ -1339,7 +1527,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn indexed_items(&self, user_id: &UserId, config_id: &ConfigId, remote_ids: &[String]) -> StoreResult<Vec<IndexedItem>> {
+    async fn indexed_items(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_ids: &[String],
+    ) -> StoreResult<Vec<IndexedItem>> {
         let (user, config, ids) = (user_id.0.clone(), config_id.0.clone(), remote_ids.to_vec());
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
@@ -1366,9 +1559,21 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn move_document(&self, user_id: &UserId, config_id: &ConfigId, remote_id: &str, path: &str, name: &str) -> StoreResult<()> {
-        let (user, config, remote_id, path, name) =
-            (user_id.0.clone(), config_id.0.clone(), remote_id.to_string(), path.to_string(), name.to_string());
+    async fn move_document(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_id: &str,
+        path: &str,
+        name: &str,
+    ) -> StoreResult<()> {
+        let (user, config, remote_id, path, name) = (
+            user_id.0.clone(),
+            config_id.0.clone(),
+            remote_id.to_string(),
+            path.to_string(),
+            name.to_string(),
+        );
         self.write(move |conn| {
             let n = conn.execute(
                 "UPDATE source_documents SET path = ?4, name = ?5, doc = json_set(doc, '$.path', ?4, '$.name', ?5)
@@ -1380,7 +1585,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn delete_documents(&self, user_id: &UserId, config_id: &ConfigId, remote_ids: &[String]) -> StoreResult<u64> {
+    async fn delete_documents(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_ids: &[String],
+    ) -> StoreResult<u64> {
         if remote_ids.is_empty() {
             return Ok(0);
         }
@@ -1398,8 +1608,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn remote_ids_page(&self, user_id: &UserId, config_id: &ConfigId, after: Option<&str>, limit: usize) -> StoreResult<Vec<String>> {
-        let (user, config, after) = (user_id.0.clone(), config_id.0.clone(), after.unwrap_or("").to_string());
+    async fn remote_ids_page(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        let (user, config, after) =
+            (user_id.0.clone(), config_id.0.clone(), after.unwrap_or("").to_string());
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT remote_id FROM source_documents WHERE config_id = ?1 AND user_id = ?2 AND remote_id > ?3
@@ -1413,7 +1630,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn remote_ids_under(&self, user_id: &UserId, config_id: &ConfigId, path_prefix: &str) -> StoreResult<Vec<String>> {
+    async fn remote_ids_under(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        path_prefix: &str,
+    ) -> StoreResult<Vec<String>> {
         let (user, config) = (user_id.0.clone(), config_id.0.clone());
         let prefix = format!("{}/", path_prefix.trim_end_matches('/'));
         self.read(move |conn| {
@@ -1430,7 +1652,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn document_stats(&self, user_id: &UserId, config_id: &ConfigId) -> StoreResult<(u64, u64)> {
+    async fn document_stats(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+    ) -> StoreResult<(u64, u64)> {
         let (user, config) = (user_id.0.clone(), config_id.0.clone());
         self.read(move |conn| {
             Ok(conn.query_row(
@@ -1442,13 +1668,19 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn list_documents(&self, user_id: &UserId, query: &DocumentQuery) -> StoreResult<Page<DocumentSummary>> {
+    async fn list_documents(
+        &self,
+        user_id: &UserId,
+        query: &DocumentQuery,
+    ) -> StoreResult<Page<DocumentSummary>> {
         let user = user_id.0.clone();
         let query = query.clone();
-        let (page, per_page) = clamp_paging(query.page, query.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE);
+        let (page, per_page) =
+            clamp_paging(query.page, query.per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE);
         self.read(move |conn| {
             let config = query.config_id.map(|c| c.0);
-            let search = query.search.filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_lowercase());
+            let search =
+                query.search.filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_lowercase());
             let filter = "user_id = ?1 AND (?2 IS NULL OR config_id = ?2)
                  AND (?3 IS NULL OR instr(lower(name), ?3) > 0 OR instr(lower(path), ?3) > 0)";
             let total: i64 = conn.query_row(
@@ -1460,9 +1692,10 @@ impl Store for SqliteStore {
                 "SELECT json_remove(doc, '$.text', '$.chunks'), json_array_length(doc, '$.chunks')
                  FROM source_documents WHERE {filter} ORDER BY path, id LIMIT ?4 OFFSET ?5"
             ))?;
-            let rows = stmt.query_map(params![user, config, search, per_page, (page - 1) * per_page], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?;
+            let rows = stmt
+                .query_map(params![user, config, search, per_page, (page - 1) * per_page], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })?;
             let mut items = Vec::new();
             for row in rows {
                 let (doc, chunks) = row?;
@@ -1479,10 +1712,18 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn get_document(&self, user_id: &UserId, id: &DocumentId) -> StoreResult<Option<SourceDocument>> {
+    async fn get_document(
+        &self,
+        user_id: &UserId,
+        id: &DocumentId,
+    ) -> StoreResult<Option<SourceDocument>> {
         let (user, id) = (user_id.0.clone(), id.0.clone());
         self.read(move |conn| {
-            query_doc(conn, "SELECT doc FROM source_documents WHERE id = ?1 AND user_id = ?2", [id, user])
+            query_doc(
+                conn,
+                "SELECT doc FROM source_documents WHERE id = ?1 AND user_id = ?2",
+                [id, user],
+            )
         })
         .await
     }
@@ -1515,9 +1756,4 @@ impl Store for SqliteStore {
         })
         .await
     }
-}
-
-/// Makes a fresh document id for inserts (kept here so both stores agree on the shape).
-pub fn new_document_id() -> DocumentId {
-    DocumentId(new_id())
 }

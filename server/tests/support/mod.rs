@@ -1,0 +1,6 @@
+//! Shared helpers for the integration tests: real peers (MongoDB wire server,
+//! …) started on loopback and stopped by PID when the test is done.
+#![allow(dead_code)]
+
+pub mod fixtures;
+pub mod peers;
