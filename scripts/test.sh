@@ -51,6 +51,6 @@ phase "format check" cargo fmt --all --check
 phase "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
 phase "build site (cargo leptos build)" cargo leptos build
 phase "start MongoDB peer (secantusdb)" start_mongodb
-phase "rust tests" cargo test --workspace --quiet
+phase "rust tests" cargo test -p app -p server --quiet
 phase "browser tests (Playwright)" browser_tests
 phase_summary

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod providers;
 pub mod routes;
 pub mod service;
 pub mod startup;
