@@ -62,7 +62,7 @@ pub struct ListPage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// Added, modified, renamed or moved *within* the selection.
-    Upsert(RemoteItem),
+    Upsert(Box<RemoteItem>),
     /// Deleted, trashed, lost access, or moved *out of* the selection.
     Delete { id: String },
 }
