@@ -25,6 +25,7 @@ use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
+use super::net::HostGuard;
 use super::{AccessTokens, ByteStream, ErrorKind, ProviderError, ProviderResult};
 
 /// Largest error or JSON body we read into memory.
@@ -296,6 +297,8 @@ pub struct HttpClient {
     counters: Arc<RequestCounters>,
     sent: Arc<AtomicU64>,
     classify: Classifier,
+    /// Set for user-supplied hosts: every request URL is checked first.
+    guard: Option<Arc<HostGuard>>,
 }
 
 impl HttpClient {
@@ -307,29 +310,27 @@ impl HttpClient {
         auth: RequestAuth,
         classify: Classifier,
     ) -> Self {
-        Self::with_client(deps, deps.client.clone(), provider, account, auth, classify)
-    }
-
-    /// Like [`HttpClient::new`] with a specific reqwest client (custom TLS, SSRF guard).
-    pub fn with_client(
-        deps: &HttpDeps,
-        client: reqwest::Client,
-        provider: ProviderId,
-        account: &str,
-        auth: RequestAuth,
-        classify: Classifier,
-    ) -> Self {
         let rate = deps.rates.get(&provider).copied().unwrap_or(0.0);
         Self {
             provider,
-            client,
+            client: deps.client.clone(),
             auth,
             pacer: deps.pacers.pacer(&format!("{provider}:{account}"), rate),
             retry: deps.retry,
             counters: deps.counters.clone(),
             sent: deps.sent.clone(),
             classify,
+            guard: None,
         }
+    }
+
+    /// For servers users type in: requests go through `client` (built from
+    /// [`HostGuard::client_builder`], possibly with a client certificate or CA)
+    /// and every URL is checked against `guard` before it is sent.
+    pub fn guarded(mut self, guard: Arc<HostGuard>, client: reqwest::Client) -> Self {
+        self.guard = Some(guard);
+        self.client = client;
+        self
     }
 
     pub fn reqwest(&self) -> &reqwest::Client {
@@ -350,9 +351,15 @@ impl HttpClient {
         loop {
             self.pacer.acquire().await;
             let (request, token) = self.authorize(build(&self.client)).await?;
+            let request = request.build().map_err(|e| {
+                ProviderError::invalid(format!("cannot build the request: {}", e.without_url()))
+            })?;
+            if let Some(guard) = &self.guard {
+                guard.check_url(request.url())?;
+            }
             self.sent.fetch_add(1, Ordering::Relaxed);
             self.counters.record(self.provider, |c| c.requests += 1);
-            let error = match request.send().await {
+            let error = match self.client.execute(request).await {
                 Ok(response)
                     if response.status().is_success() || response.status().is_redirection() =>
                 {
@@ -467,12 +474,8 @@ async fn read_error(response: reqwest::Response) -> ErrorResponse {
 pub fn transport_error(e: reqwest::Error) -> ProviderError {
     // The URL may carry tokens in its query on some providers: never print it.
     let e = e.without_url();
-    let blocked = std::error::Error::source(&e)
-        .and_then(|s| s.downcast_ref::<std::io::Error>())
-        .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied);
-    if blocked {
-        return ProviderError::invalid(format!("the server address is not allowed: {e}"))
-            .with_source(e);
+    if let Some(blocked) = super::net::find_blocked(&e) {
+        return ProviderError::invalid(blocked.to_string()).with_source(e);
     }
     let message = if e.is_timeout() {
         "the server did not answer in time".to_string()

@@ -11,6 +11,7 @@
 
 pub mod error;
 pub mod http;
+pub mod net;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
