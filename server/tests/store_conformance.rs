@@ -52,6 +52,7 @@ conformance!(
     api_tokens_are_found_by_hash_and_scoped_to_their_user,
     oauth_state_works_once_and_expires,
     provider_catalogue_keeps_its_order,
+    the_vault_key_ring_has_one_active_key,
     connections_are_scoped_to_their_user,
     credential_updates_compare_and_swap,
     rotation_finds_connections_sealed_with_old_keys,
@@ -209,6 +210,35 @@ async fn provider_catalogue_keeps_its_order(store: Arc<dyn Store>) {
     store.put_providers(&providers).await.unwrap();
     store.put_providers(&providers).await.unwrap();
     assert_eq!(store.list_providers().await.unwrap(), providers);
+}
+
+async fn the_vault_key_ring_has_one_active_key(store: Arc<dyn Store>) {
+    let key = |id: &str| VaultKeyRecord {
+        id: id.into(),
+        wrapped: fixtures::blob("master-1"),
+        active: true,
+        created_at: Timestamp::now(),
+    };
+    // Instances starting at once create exactly one first key.
+    let first = (0..4).map(|i| {
+        let store = store.clone();
+        let record = key(&format!("k{i}"));
+        tokio::spawn(async move { store.add_vault_key(record, true).await.unwrap() })
+    });
+    let created =
+        futures::future::join_all(first).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(created, 1);
+    let keys = store.list_vault_keys().await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0].active);
+
+    assert!(store.add_vault_key(key("z-rotated"), false).await.unwrap());
+    let keys = store.list_vault_keys().await.unwrap();
+    let active: Vec<&str> = keys.iter().filter(|k| k.active).map(|k| k.id.as_str()).collect();
+    assert_eq!(active, vec!["z-rotated"], "a new active key retires the others");
+    assert_eq!(keys.len(), 2);
+    store.delete_vault_key(&keys[0].id).await.unwrap();
+    assert_eq!(store.list_vault_keys().await.unwrap().len(), 1);
 }
 
 // ----- connections ----------------------------------------------------------------

@@ -139,6 +139,17 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<Option<OAuthStateRecord>>;
 
+    // ----- vault key ring ----------------------------------------------------------
+
+    async fn list_vault_keys(&self) -> StoreResult<Vec<VaultKeyRecord>>;
+    /// # Behavior
+    /// Inserts `key`; when it is active, every other key becomes inactive in the
+    /// same operation. When `only_if_empty` is set and a key exists already,
+    /// nothing is written and `false` returned (two instances starting at once
+    /// create one first key).
+    async fn add_vault_key(&self, key: VaultKeyRecord, only_if_empty: bool) -> StoreResult<bool>;
+    async fn delete_vault_key(&self, id: &str) -> StoreResult<()>;
+
     // ----- provider catalogue ---------------------------------------------------
 
     async fn put_providers(&self, providers: &[ProviderInfo]) -> StoreResult<()>;

@@ -228,3 +228,13 @@ pub struct JobFileRecord {
     pub bytes: u64,
     pub at: Timestamp,
 }
+
+/// A vault data key as stored: wrapped (sealed) by the master key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultKeyRecord {
+    pub id: String,
+    pub wrapped: EncryptedBlob,
+    /// The one key new blobs are sealed with.
+    pub active: bool,
+    pub created_at: Timestamp,
+}

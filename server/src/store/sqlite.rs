@@ -29,7 +29,7 @@ use super::{
     ApiTokenRecord, ConnectionRecord, CredentialsUpdate, DEFAULT_PER_PAGE, Enqueued, Heartbeat,
     IndexedItem, JobEnd, JobFileRecord, JobOutcome, JobRecord, MAX_PER_PAGE, OAuthStateRecord,
     SCHEMA_VERSION, SessionRecord, Store, StoreError, StoreResult, SyncStateRecord, UpsertCounts,
-    UserRecord,
+    UserRecord, VaultKeyRecord,
 };
 
 const READERS: usize = 4;
@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 CREATE TABLE IF NOT EXISTS oauth_states (
     state_hash TEXT PRIMARY KEY,
     expires_at INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vault_keys (
+    id TEXT PRIMARY KEY,
     doc TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS data_source_providers (
@@ -549,6 +553,43 @@ impl Store for SqliteStore {
                 query_doc(tx, "SELECT doc FROM oauth_states WHERE state_hash = ?1", [&state_hash])?;
             tx.execute("DELETE FROM oauth_states WHERE state_hash = ?1", [&state_hash])?;
             Ok(state.filter(|s| s.expires_at > now))
+        })
+        .await
+    }
+
+    // ----- vault key ring ----------------------------------------------------------
+
+    async fn list_vault_keys(&self) -> StoreResult<Vec<VaultKeyRecord>> {
+        self.read(|conn| query_docs(conn, "SELECT doc FROM vault_keys ORDER BY id", [])).await
+    }
+
+    async fn add_vault_key(&self, key: VaultKeyRecord, only_if_empty: bool) -> StoreResult<bool> {
+        self.transaction(move |tx| {
+            let existing: i64 =
+                tx.query_row("SELECT COUNT(*) FROM vault_keys", [], |r| r.get(0))?;
+            if only_if_empty && existing > 0 {
+                return Ok(false);
+            }
+            if key.active {
+                tx.execute(
+                    "UPDATE vault_keys SET doc = json_set(doc, '$.active', json('false'))",
+                    [],
+                )?;
+            }
+            tx.execute(
+                "INSERT INTO vault_keys (id, doc) VALUES (?1, ?2)",
+                params![key.id, to_json(&key)?],
+            )?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn delete_vault_key(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_string();
+        self.write(move |conn| {
+            conn.execute("DELETE FROM vault_keys WHERE id = ?1", [id])?;
+            Ok(())
         })
         .await
     }
