@@ -3,6 +3,8 @@
 //! `server` implements it and provides an `Arc<dyn ServicePort>` through Leptos context;
 //! server functions fetch it with [`service`] and the REST API calls the same
 //! implementation, so every operation has one implementation and two front doors.
+//! Every user-scoped operation takes the [`Caller`]; another user's id answers
+//! [`AppError::NotFound`].
 
 use std::sync::Arc;
 
@@ -10,11 +12,80 @@ use async_trait::async_trait;
 use leptos::prelude::use_context;
 
 use crate::error::{AppError, AppResult};
-use crate::model::ServerInfo;
+use crate::model::*;
+
+/// The signed-in user a request acts for, put into the request by the server's
+/// authentication middleware.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user: User,
+    /// SHA-256 of the session id when signed in with a browser session (OAuth
+    /// flows are bound to it); `None` for API tokens.
+    pub session_hash: Option<String>,
+}
+
+impl Caller {
+    pub fn user_id(&self) -> &UserId {
+        &self.user.id
+    }
+}
 
 #[async_trait]
 pub trait ServicePort: Send + Sync + 'static {
     async fn server_info(&self) -> AppResult<ServerInfo>;
+
+    // ----- providers and connections -----
+    async fn list_providers(&self, caller: &Caller) -> AppResult<Vec<ProviderInfo>>;
+    async fn list_connections(&self, caller: &Caller) -> AppResult<Vec<Connection>>;
+    async fn get_connection(&self, caller: &Caller, id: &ConnectionId) -> AppResult<Connection>;
+    /// Creates a password, API-key or certificate connection after testing it.
+    async fn create_connection(
+        &self,
+        caller: &Caller,
+        input: NewConnection,
+    ) -> AppResult<Connection>;
+    /// Tests credentials without saving anything (the form's "Test" button).
+    async fn test_credentials(
+        &self,
+        caller: &Caller,
+        input: NewConnection,
+    ) -> AppResult<ConnectionTest>;
+    async fn test_connection(
+        &self,
+        caller: &Caller,
+        id: &ConnectionId,
+    ) -> AppResult<ConnectionTest>;
+    async fn rename_connection(
+        &self,
+        caller: &Caller,
+        id: &ConnectionId,
+        display_name: String,
+    ) -> AppResult<Connection>;
+    /// What deleting the connection would remove.
+    async fn connection_impact(
+        &self,
+        caller: &Caller,
+        id: &ConnectionId,
+    ) -> AppResult<DeletionImpact>;
+    /// Cancels its jobs, removes its configurations and documents, revokes its
+    /// tokens at the provider, then deletes it.
+    async fn delete_connection(
+        &self,
+        caller: &Caller,
+        id: &ConnectionId,
+    ) -> AppResult<DeletionImpact>;
+    /// Children of a folder for the picker (`None`: the top level).
+    async fn browse(
+        &self,
+        caller: &Caller,
+        id: &ConnectionId,
+        folder: Option<String>,
+    ) -> AppResult<BrowseResult>;
+
+    // ----- personal API tokens -----
+    async fn list_api_tokens(&self, caller: &Caller) -> AppResult<Vec<ApiTokenInfo>>;
+    async fn create_api_token(&self, caller: &Caller, name: String) -> AppResult<CreatedApiToken>;
+    async fn revoke_api_token(&self, caller: &Caller, id: &TokenId) -> AppResult<()>;
 }
 
 /// The service provided by the server through context.
@@ -26,8 +97,29 @@ pub fn service() -> AppResult<Arc<dyn ServicePort>> {
         .ok_or_else(|| AppError::Unavailable("the cloud sources service is not available".into()))
 }
 
-/// Records the error's HTTP status on the response a server function is building,
-/// so a failed server function answers 404/401/… like its REST twin, not 500.
+/// The signed-in caller of the current request, or [`AppError::Unauthorized`].
+pub fn caller() -> AppResult<Caller> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+        .ok_or(AppError::Unauthorized)
+}
+
+/// Runs a server function body with the service and the caller, and records the
+/// error's HTTP status on the response, so a failed server function answers
+/// 404/401/… like its REST twin rather than 500.
+pub async fn with_caller<T, F, Fut>(f: F) -> AppResult<T>
+where
+    F: FnOnce(Arc<dyn ServicePort>, Caller) -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    let result = match (service(), caller()) {
+        (Ok(service), Ok(caller)) => f(service, caller).await,
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    result.map_err(respond_with)
+}
+
+/// Records the error's HTTP status on the response a server function is building.
 pub fn respond_with(error: AppError) -> AppError {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
         && let Ok(status) = http::StatusCode::from_u16(error.status())

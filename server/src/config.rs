@@ -30,6 +30,7 @@ pub struct Settings {
     pub production: bool,
     pub sync: SyncSettings,
     pub security: SecuritySettings,
+    pub bootstrap: BootstrapSettings,
     pub log: LogSettings,
     /// Per provider id (`google_drive`, `onedrive`, …): endpoints and OAuth client.
     pub providers: BTreeMap<String, ProviderSettings>,
@@ -74,6 +75,21 @@ pub struct SecuritySettings {
     /// Hosts or CIDR ranges that user-supplied servers may resolve to even though
     /// they are loopback, private or link-local (the SSRF guard's allow-list).
     pub allow_hosts: Vec<String>,
+    /// How long a browser session lasts.
+    pub session_hours: u64,
+    /// Single sign-on behind RecallHub's proxy: the header carrying the user
+    /// name (empty: off). Honoured only from `trusted_proxies`.
+    pub trusted_header: String,
+    /// Addresses or CIDR ranges of the proxies allowed to set `trusted_header`.
+    pub trusted_proxies: Vec<String>,
+}
+
+/// Creates the first admin on start when no account exists (unattended installs).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapSettings {
+    pub admin_username: String,
+    pub admin_password: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -105,6 +121,8 @@ pub struct ProviderSettings {
     pub token_url: Option<String>,
     pub revoke_url: Option<String>,
     pub scopes: Option<Vec<String>>,
+    /// Requests per second per account; 0 means unlimited.
+    pub requests_per_second: Option<f64>,
 }
 
 /// Built-in defaults, as a TOML document so that they read like the file an operator writes.
@@ -128,6 +146,12 @@ max_workers = 4
 
 [security]
 allow_hosts = []
+session_hours = 168
+trusted_header = ""
+trusted_proxies = []
+
+[bootstrap]
+admin_username = ""
 
 [log]
 filter = "info,tower_http=info"

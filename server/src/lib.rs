@@ -1,10 +1,13 @@
 //! RecallHub Cloud Sources server: configuration, HTTP application, and the engine
 //! (store, vault, providers, sync) behind the service port.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod oauth;
 pub mod providers;
 pub mod routes;
+pub mod secrets;
 pub mod service;
 pub mod startup;
 pub mod store;

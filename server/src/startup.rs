@@ -8,13 +8,15 @@ use anyhow::Context;
 use app::port::ServicePort;
 use app::{App, shell};
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 
+use crate::auth::middleware::authenticate;
 use crate::config::Settings;
+use crate::providers::ProviderFactory;
 use crate::routes;
 use crate::service::Service;
 
@@ -24,24 +26,39 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     local_addr: SocketAddr,
+    service: Arc<Service>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-            format!("cannot create the data directory {}", settings.data_dir.display())
-        })?;
+        let factories = crate::providers::registry::Providers::standard_factories(&settings);
+        Self::build_with(settings, factories).await
+    }
+
+    /// Like [`Application::build`] with a chosen set of provider implementations.
+    pub async fn build_with(
+        mut settings: Settings,
+        factories: Vec<Arc<dyn ProviderFactory>>,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.server.addr)
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.addr))?;
         let local_addr = listener.local_addr()?;
-        let service: Arc<dyn ServicePort> = Service::new("embedded", settings.demo);
-        let router = router(&settings, local_addr, service);
-        Ok(Self { listener, router, local_addr })
+        if settings.server.public_url.is_empty() {
+            // OAuth redirect URIs and same-origin checks need the real address.
+            settings.server.public_url = format!("http://{local_addr}");
+        }
+        let service = Service::open_with(settings, factories).await?;
+        let router = router(service.clone(), local_addr);
+        Ok(Self { listener, router, local_addr, service })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    pub fn service(&self) -> &Arc<Service> {
+        &self.service
     }
 
     /// Serves until SIGINT or SIGTERM, then drains in-flight requests.
@@ -70,16 +87,14 @@ fn leptos_options(settings: &Settings, local_addr: SocketAddr) -> LeptosOptions 
         .build()
 }
 
-fn router(settings: &Settings, local_addr: SocketAddr, service: Arc<dyn ServicePort>) -> Router {
-    let options = leptos_options(settings, local_addr);
+fn router(service: Arc<Service>, local_addr: SocketAddr) -> Router {
+    let options = leptos_options(&service.settings, local_addr);
+    let port: Arc<dyn ServicePort> = service.clone();
     let pages = Router::new()
         .leptos_routes_with_context(
             &options,
             generate_route_list(App),
-            {
-                let service = service.clone();
-                move || provide_context(service.clone())
-            },
+            move || provide_context(port.clone()),
             {
                 let options = options.clone();
                 move || shell(options.clone())
@@ -91,8 +106,12 @@ fn router(settings: &Settings, local_addr: SocketAddr, service: Arc<dyn ServiceP
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
-        .with_state(service)
+        .route("/login", post(routes::auth::login))
+        .route("/logout", post(routes::auth::logout))
+        .nest("/api/v1/cloud-sources", routes::api::router())
+        .with_state(service.clone())
         .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(service, authenticate))
         .layer(routes::trace_layer())
 }
 

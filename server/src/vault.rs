@@ -351,6 +351,31 @@ impl Vault {
     }
 }
 
+/// Opens the vault for a store: loads the master key and the key ring, creating
+/// the first data key when the ring is empty.
+pub async fn open(
+    settings: &Settings,
+    store: &dyn crate::store::Store,
+) -> anyhow::Result<std::sync::Arc<Vault>> {
+    let master = MasterKey::load(settings)?;
+    let vault = Vault::new(&master);
+    if store.list_vault_keys().await?.is_empty() {
+        // Several instances may start at once: only the first key is kept.
+        store.add_vault_key(vault.new_data_key(), true).await?;
+    }
+    vault.reload(store).await?;
+    Ok(std::sync::Arc::new(vault))
+}
+
+impl Vault {
+    /// Reloads the key ring from the store (after a rotation by the CLI or another instance).
+    pub async fn reload(&self, store: &dyn crate::store::Store) -> anyhow::Result<()> {
+        let keys = store.list_vault_keys().await?;
+        self.load_keys(&keys)?;
+        Ok(())
+    }
+}
+
 fn wrap_binding(key_id: &str) -> Binding<'_> {
     Binding { user_id: "", record_id: key_id, purpose: Purpose::DataKey }
 }

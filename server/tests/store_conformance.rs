@@ -303,6 +303,7 @@ async fn credential_updates_compare_and_swap(store: Arc<dyn Store>) {
         credentials: fixtures::blob("k2"),
         oauth_metadata: Some(metadata.clone()),
         expected_version: version,
+        reactivate: true,
     };
     let updated = store
         .update_credentials(&alice, &connection.id, update(0), Timestamp::now())
@@ -323,6 +324,22 @@ async fn credential_updates_compare_and_swap(store: Arc<dyn Store>) {
     let stored = store.get_connection(&alice, &connection.id).await.unwrap().unwrap();
     assert_eq!(stored.credentials.encryption_key_id, "k2");
     assert_eq!(stored.credentials_version, 1);
+
+    // Re-sealing (vault rotation) keeps the status as it is.
+    store
+        .set_connection_status(
+            &alice,
+            &connection.id,
+            ConnectionStatus::Revoked,
+            Some("revoked".into()),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let reseal = CredentialsUpdate { reactivate: false, ..update(1) };
+    let resealed =
+        store.update_credentials(&alice, &connection.id, reseal, Timestamp::now()).await.unwrap();
+    assert_eq!((resealed.status, resealed.credentials_version), (ConnectionStatus::Revoked, 2));
 }
 
 async fn rotation_finds_connections_sealed_with_old_keys(store: Arc<dyn Store>) {
@@ -966,6 +983,7 @@ async fn another_user_can_neither_read_nor_change_nor_delete(store: Arc<dyn Stor
         credentials: fixtures::blob("evil"),
         oauth_metadata: None,
         expected_version: 0,
+        reactivate: true,
     };
     assert!(matches!(
         store.update_credentials(&mallory, &connection.id, update, now).await,

@@ -197,3 +197,14 @@ pub struct BrowseResult {
     pub breadcrumbs: Vec<Crumb>,
     pub entries: Vec<FolderEntry>,
 }
+
+/// What deleting a connection removes; shown in the confirmation dialog.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionImpact {
+    pub sync_configurations: u64,
+    pub documents: u64,
+    /// Running or pending jobs that will be cancelled.
+    pub active_jobs: u64,
+    /// Whether the provider will be asked to revoke our tokens.
+    pub revokes_tokens: bool,
+}

@@ -9,9 +9,11 @@
 //! `parse_error`), `model.rs` (serde types of the API), and where needed
 //! `lister.rs` / `changes.rs`.
 
+pub mod config;
 pub mod error;
 pub mod http;
 pub mod net;
+pub mod registry;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -257,17 +259,15 @@ pub struct ProviderContext {
     pub http: http::HttpDeps,
 }
 
-/// A provider kind: its catalogue entry, OAuth settings, credential checks,
-/// and how to build a [`Provider`] for a connection.
-#[async_trait]
+/// A provider kind: its catalogue entry, credential checks, and how to build a
+/// [`Provider`] for a connection. (OAuth settings come from configuration, see
+/// [`config`]; the [`registry::Providers`] holds both.)
 pub trait ProviderFactory: Send + Sync {
     fn id(&self) -> ProviderId;
 
-    /// The catalogue entry (`data_source_providers`).
+    /// The catalogue entry (`data_source_providers`); `oauth_configured` is
+    /// filled in by the registry.
     fn info(&self) -> ProviderInfo;
-
-    /// OAuth settings, when the provider uses OAuth and an operator configured a client.
-    fn oauth(&self) -> Option<&OAuthSpec>;
 
     /// Checks user-supplied credentials for `auth_type` and turns them into
     /// [`Credentials`], with a message naming the bad field on failure.

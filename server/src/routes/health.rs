@@ -9,13 +9,15 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::json;
 
+use crate::service::Service;
+
 /// Liveness: the process answers.
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the service (and through it the store) can serve requests.
-pub async fn readyz(State(service): State<Arc<dyn ServicePort>>) -> impl IntoResponse {
+/// Readiness: the store answers.
+pub async fn readyz(State(service): State<Arc<Service>>) -> impl IntoResponse {
     match service.server_info().await {
         Ok(info) => (StatusCode::OK, Json(json!({ "status": "ready", "store": info.store_kind }))),
         Err(e) => (

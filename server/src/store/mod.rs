@@ -167,7 +167,7 @@ pub trait Store: Send + Sync + 'static {
     /// # Behavior
     /// Writes new credentials only if the stored `credentials_version` equals
     /// `update.expected_version` (then increments it); otherwise `Conflict`.
-    /// A successful write also sets the status back to `active`.
+    /// With `update.reactivate` the status also goes back to `active`.
     async fn update_credentials(
         &self,
         user_id: &UserId,

@@ -155,6 +155,9 @@ pub struct CredentialsUpdate {
     pub oauth_metadata: Option<OAuthMetadata>,
     /// The version read before the refresh; the write fails if another writer won.
     pub expected_version: u64,
+    /// Fresh credentials from the user or the provider make the connection
+    /// `active` again; a vault rotation re-seals the same ones and keeps the status.
+    pub reactivate: bool,
 }
 
 /// A job as stored: the DTO plus the queue's bookkeeping.

@@ -682,8 +682,10 @@ impl Store for SqliteStore {
             record.credentials = update.credentials;
             record.oauth_metadata = update.oauth_metadata;
             record.credentials_version += 1;
-            record.status = ConnectionStatus::Active;
-            record.status_message = None;
+            if update.reactivate {
+                record.status = ConnectionStatus::Active;
+                record.status_message = None;
+            }
             record.updated_at = now;
             tx.execute(
                 "UPDATE user_connections SET key_id = ?2, doc = ?3 WHERE id = ?1",

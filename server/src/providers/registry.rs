@@ -1,0 +1,66 @@
+//! The providers this server offers: a factory per provider id plus the
+//! resolved OAuth settings, built once from configuration.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use app::model::{ProviderId, ProviderInfo};
+
+use super::config::{ResolvedProvider, resolve};
+use super::http::HttpDeps;
+use super::net::HostGuard;
+use super::{OAuthSpec, ProviderFactory};
+use crate::config::Settings;
+
+pub struct Providers {
+    factories: BTreeMap<ProviderId, Arc<dyn ProviderFactory>>,
+    resolved: BTreeMap<ProviderId, ResolvedProvider>,
+    pub http: HttpDeps,
+    pub guard: Arc<HostGuard>,
+}
+
+impl Providers {
+    /// Resolves every provider's settings; `factories` are the implementations
+    /// this build offers (see [`Providers::standard_factories`]).
+    pub fn new(
+        settings: &Settings,
+        mut http: HttpDeps,
+        guard: Arc<HostGuard>,
+        factories: Vec<Arc<dyn ProviderFactory>>,
+    ) -> Self {
+        let resolved: BTreeMap<ProviderId, ResolvedProvider> =
+            ProviderId::ALL.into_iter().map(|id| (id, resolve(settings, id))).collect();
+        http.rates = resolved.iter().map(|(id, r)| (*id, r.requests_per_second)).collect();
+        let factories = factories.into_iter().map(|f| (f.id(), f)).collect();
+        Self { factories, resolved, http, guard }
+    }
+
+    /// Every provider implemented in this build, configured from `settings`.
+    pub fn standard_factories(_settings: &Settings) -> Vec<Arc<dyn ProviderFactory>> {
+        Vec::new()
+    }
+
+    pub fn factory(&self, id: ProviderId) -> Option<&Arc<dyn ProviderFactory>> {
+        self.factories.get(&id)
+    }
+
+    pub fn resolved(&self, id: ProviderId) -> &ResolvedProvider {
+        &self.resolved[&id]
+    }
+
+    pub fn oauth(&self, id: ProviderId) -> Option<&OAuthSpec> {
+        self.resolved.get(&id).and_then(|r| r.oauth.as_ref())
+    }
+
+    /// The catalogue, in the client design's order.
+    pub fn catalogue(&self) -> Vec<ProviderInfo> {
+        ProviderId::ALL
+            .into_iter()
+            .filter_map(|id| {
+                let mut info = self.factories.get(&id)?.info();
+                info.oauth_configured = self.oauth(id).is_some();
+                Some(info)
+            })
+            .collect()
+    }
+}
