@@ -164,7 +164,7 @@ mod tests {
     fn json_form_is_fixed_width_rfc3339_with_millis() {
         let t = Timestamp::from_millis(1_795_000_000_000);
         let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, "\"2026-11-18T02:13:20.000Z\"");
+        assert_eq!(json, "\"2026-11-18T11:06:40.000Z\"");
         assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
     }
 
