@@ -1625,7 +1625,10 @@ impl Store for MongoStore {
         let total_connections = self.connections.count_documents(doc! { "user_id": user }).await?;
         let active_syncs = self
             .jobs
-            .count_documents(doc! { "user_id": user, "active_config": { "$exists": true } })
+            .count_documents(doc! {
+                "user_id": user,
+                "status": { "$in": [JobStatus::Pending.as_str(), JobStatus::Running.as_str()] },
+            })
             .await?;
         let totals: Vec<Document> = self
             .documents
