@@ -2,16 +2,19 @@
 //!
 //! In human-readable formats (JSON) it is an RFC 3339 string with millisecond
 //! precision and a `Z` suffix (`2026-11-27T09:00:00.000Z`), fixed width, so it
-//! also sorts correctly as text. In binary formats (BSON) it is written as an
-//! extended-JSON `$date`, which the `bson` serializer stores as a native BSON
-//! date, so MongoDB TTL indexes and date comparisons work on it.
+//! also sorts correctly as text. In binary formats (BSON) it is written the way
+//! `bson::DateTime` writes itself (a struct named `$date` holding a struct named
+//! `$numberLong`), which both `bson` serializers turn into a native BSON date,
+//! so MongoDB TTL indexes and date comparisons work on it. (`bson::to_document`
+//! presents itself as human-readable and would write strings: the MongoDB store
+//! serializes with bson's raw serializer, as the driver does.)
 
 use std::fmt;
 use std::ops::{Add, Sub};
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde::de::{self, MapAccess, Visitor};
-use serde::ser::SerializeMap;
+use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -82,18 +85,19 @@ impl Serialize for Timestamp {
         if serializer.is_human_readable() {
             serializer.serialize_str(&self.to_rfc3339())
         } else {
-            // Extended JSON: {"$date": {"$numberLong": "<ms>"}} becomes a BSON date.
+            // The struct names matter: bson's raw serializer (the driver's) recognises a
+            // date by the struct name `$date`, not by a map key.
             struct NumberLong(i64);
             impl Serialize for NumberLong {
                 fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    let mut map = s.serialize_map(Some(1))?;
-                    map.serialize_entry("$numberLong", &self.0.to_string())?;
-                    map.end()
+                    let mut body = s.serialize_struct("$numberLong", 1)?;
+                    body.serialize_field("$numberLong", &self.0.to_string())?;
+                    body.end()
                 }
             }
-            let mut map = serializer.serialize_map(Some(1))?;
-            map.serialize_entry("$date", &NumberLong(self.millis()))?;
-            map.end()
+            let mut date = serializer.serialize_struct("$date", 1)?;
+            date.serialize_field("$date", &NumberLong(self.millis()))?;
+            date.end()
         }
     }
 }
@@ -128,7 +132,8 @@ impl<'de> Visitor<'de> for TimestampVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Timestamp, A::Error> {
-        // A BSON date read back: {"$date": {"$numberLong": "<ms>"}} or {"$date": <ms>}.
+        // A BSON date read back: {"$date": {"$numberLong": "<ms>"}} (bson's raw
+        // deserializer), {"$date": "<RFC 3339>"} (`bson::from_document`) or {"$date": <ms>}.
         let key: String = map.next_key()?.ok_or_else(|| de::Error::custom("empty date"))?;
         if key != "$date" {
             return Err(de::Error::custom(format!("unexpected key {key:?} in a date")));
@@ -164,7 +169,7 @@ mod tests {
     fn json_form_is_fixed_width_rfc3339_with_millis() {
         let t = Timestamp::from_millis(1_795_000_000_000);
         let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, "\"2026-11-18T02:13:20.000Z\"");
+        assert_eq!(json, "\"2026-11-18T11:06:40.000Z\"");
         assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
     }
 
