@@ -259,6 +259,7 @@ impl Vault {
     /// Loads the stored data keys, unwrapping each with the master key.
     pub fn load_keys(&self, stored: &[StoredKey]) -> Result<(), VaultError> {
         let mut ring = Ring::default();
+        let mut newest_active: Option<&StoredKey> = None;
         for key in stored {
             if key.wrapped.encryption_key_id != self.master_id {
                 return Err(VaultError::UnknownKey(format!(
@@ -273,10 +274,14 @@ impl Vault {
                 bytes.as_slice().try_into().map_err(|_| VaultError::Corrupt)?;
             let bytes = Zeroizing::new(bytes);
             ring.keys.insert(key.id.clone(), DataKey::new(&bytes));
-            if key.active {
-                ring.active = Some(key.id.clone());
+            // During a rotation two keys may briefly be active: the newest wins.
+            if key.active
+                && newest_active.is_none_or(|n| (n.created_at, &n.id) < (key.created_at, &key.id))
+            {
+                newest_active = Some(key);
             }
         }
+        ring.active = newest_active.map(|k| k.id.clone());
         *self.ring.write().unwrap_or_else(|e| e.into_inner()) = ring;
         Ok(())
     }

@@ -35,7 +35,7 @@ use super::{
     ApiTokenRecord, ConnectionRecord, CredentialsUpdate, DEFAULT_PER_PAGE, Enqueued, Heartbeat,
     IndexedItem, JobEnd, JobFileRecord, JobOutcome, JobRecord, MAX_PER_PAGE, OAuthStateRecord,
     SCHEMA_VERSION, SessionRecord, Store, StoreError, StoreResult, SyncStateRecord, UpsertCounts,
-    UserRecord,
+    UserRecord, VaultKeyRecord,
 };
 
 /// The database used when the URI names none (`mongodb://host:27017/`).
@@ -60,6 +60,7 @@ pub struct MongoStore {
     job_files: Collection<Document>,
     sync_state: Collection<Document>,
     documents: Collection<Document>,
+    vault_keys: Collection<Document>,
     meta: Collection<Document>,
 }
 
@@ -97,6 +98,7 @@ impl MongoStore {
             job_files: c("job_files"),
             sync_state: c("sync_state"),
             documents: c("source_documents"),
+            vault_keys: c("vault_keys"),
             meta: c("meta"),
             db,
         }
@@ -139,8 +141,20 @@ impl MongoStore {
     /// Creates every index; a no-op when they exist with the same options.
     async fn create_indexes(&self) -> StoreResult<()> {
         let ttl = || IndexOptions::builder().expire_after(Duration::ZERO);
-        let sets: [(&Collection<Document>, Vec<IndexModel>); 12] = [
+        let sets: [(&Collection<Document>, Vec<IndexModel>); 13] = [
             (&self.users, vec![index("username_unique", doc! { "username_lower": 1 }, unique())]),
+            (
+                &self.vault_keys,
+                // Only one key can be the ring's first: instances starting at once agree on it.
+                vec![index(
+                    "one_initial_key",
+                    doc! { "initial": 1 },
+                    IndexOptions::builder()
+                        .unique(true)
+                        .partial_filter_expression(doc! { "initial": { "$exists": true } })
+                        .build(),
+                )],
+            ),
             (&self.sessions, vec![index("expires_ttl", doc! { "expires_at": 1 }, ttl().build())]),
             (
                 &self.api_tokens,
@@ -568,6 +582,45 @@ impl Store for MongoStore {
         Ok(state.filter(|s| s.expires_at > now))
     }
 
+    // ----- vault key ring ----------------------------------------------------------
+
+    async fn list_vault_keys(&self) -> StoreResult<Vec<VaultKeyRecord>> {
+        let cursor = self.vault_keys.find(doc! {}).sort(doc! { "_id": 1 }).await?;
+        Self::collect_records(cursor, "id").await
+    }
+
+    async fn add_vault_key(&self, key: VaultKeyRecord, only_if_empty: bool) -> StoreResult<bool> {
+        let mut record = to_record(&key, "id")?;
+        if only_if_empty {
+            if self.vault_keys.count_documents(doc! {}).await? > 0 {
+                return Ok(false);
+            }
+            record.insert("initial", true);
+            match self.vault_keys.insert_one(record).await {
+                Ok(_) => return Ok(true),
+                Err(e) if is_duplicate_key(&e) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // Inserted first, then the others retired: in between two keys are
+        // active and readers take the newest, which is this one.
+        self.vault_keys.insert_one(record).await?;
+        if key.active {
+            self.vault_keys
+                .update_many(
+                    doc! { "_id": { "$ne": key.id.as_str() } },
+                    doc! { "$set": { "active": false } },
+                )
+                .await?;
+        }
+        Ok(true)
+    }
+
+    async fn delete_vault_key(&self, id: &str) -> StoreResult<()> {
+        self.vault_keys.delete_one(doc! { "_id": id }).await?;
+        Ok(())
+    }
+
     // ----- provider catalogue ---------------------------------------------------
 
     async fn put_providers(&self, providers: &[ProviderInfo]) -> StoreResult<()> {
@@ -624,21 +677,23 @@ impl Store for MongoStore {
     ) -> StoreResult<ConnectionRecord> {
         let mut filter = user_filter(user_id, id.as_str());
         filter.insert("credentials_version", int(update.expected_version));
+        let mut change = doc! {
+            "$set": {
+                "credentials": to_bson(&update.credentials)?,
+                "oauth_metadata": to_bson(&update.oauth_metadata)?,
+                "updated_at": date(now),
+            },
+            "$inc": { "credentials_version": 1_i64 },
+        };
+        if update.reactivate
+            && let Ok(set) = change.get_document_mut("$set")
+        {
+            set.insert("status", ConnectionStatus::Active.as_str());
+            set.insert("status_message", Bson::Null);
+        }
         let written = self
             .connections
-            .find_one_and_update(
-                filter,
-                doc! {
-                    "$set": {
-                        "credentials": to_bson(&update.credentials)?,
-                        "oauth_metadata": to_bson(&update.oauth_metadata)?,
-                        "status": ConnectionStatus::Active.as_str(),
-                        "status_message": Bson::Null,
-                        "updated_at": date(now),
-                    },
-                    "$inc": { "credentials_version": 1_i64 },
-                },
-            )
+            .find_one_and_update(filter, change)
             .return_document(ReturnDocument::After)
             .await?;
         if let Some(record) = written {
