@@ -12,6 +12,7 @@
 pub mod error;
 pub mod http;
 pub mod net;
+pub mod webdav;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
