@@ -5,6 +5,8 @@ pub mod cli;
 pub mod config;
 pub mod providers;
 pub mod routes;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod service;
 pub mod startup;
 pub mod store;
