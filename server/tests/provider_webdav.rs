@@ -355,6 +355,37 @@ async fn a_ten_thousand_file_cursor_is_compact_and_a_no_change_sync_is_one_reque
     let (changes, _) = drain(provider.as_ref(), &selection, &cursors[0].scope, cursor).await;
     assert!(changes.is_empty());
     assert_eq!(sim.counts().total, 1);
+
+    // One change in every folder: the pass is paged, and a page's cursor resumes it.
+    for folder in 0..100 {
+        sim.put_file(
+            WEBDAV_USER,
+            &format!("/Archive/folder-{folder:03}/report-0007.pdf"),
+            vec![b'y'; 11],
+        )
+        .unwrap();
+    }
+    let mut cursor = cursor.clone();
+    let mut pages = 0;
+    let mut upserts = std::collections::BTreeSet::new();
+    loop {
+        let page = provider.changes(&selection, &cursors[0].scope, &cursor).await.unwrap();
+        pages += 1;
+        for change in page.changes {
+            match change {
+                Change::Upsert(item) => {
+                    assert!(upserts.insert(item.path.clone()), "{} twice", item.path)
+                }
+                Change::Delete { id } => panic!("unexpected delete of {id}"),
+            }
+        }
+        cursor = page.cursor;
+        if page.done {
+            break;
+        }
+    }
+    assert!(pages >= 2, "101 folders take more than one page, got {pages}");
+    assert_eq!(upserts.len(), 100);
 }
 
 // ---------------------------------------------------------------- server URLs, auth, errors
@@ -416,20 +447,13 @@ async fn the_ssrf_guard_refuses_loopback_unless_allow_listed() {
 
 #[tokio::test]
 async fn html_pages_and_non_webdav_servers_are_explained() {
-    use axum::routing::get;
+    // An HTTP server that is no WebDAV server: 405 for every PROPFIND.
     let router = axum::Router::new()
-        .route(
-            "/login/",
-            get(|| async {
-                axum::response::Html("<!DOCTYPE html><html><body>Log in</body></html>")
-            }),
-        )
         .fallback(|| async { (axum::http::StatusCode::METHOD_NOT_ALLOWED, "no") });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
-    // PROPFIND to an HTML page: axum answers 405 for the method on /login/.
     let provider = password_provider(
         &loopback_deps(),
         &format!("http://{addr}/remote.php/dav/files/alice/"),
@@ -439,6 +463,7 @@ async fn html_pages_and_non_webdav_servers_are_explained() {
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert!(err.message().contains("not a WebDAV server"), "{}", err.message());
 
+    // A web UI answering every request with a login page.
     let html = axum::Router::new().fallback(|| async {
         axum::response::Html("<!DOCTYPE html><html><body>Log in</body></html>")
     });
@@ -712,4 +737,45 @@ async fn a_client_certificate_and_a_private_ca_connect_over_mutual_tls() {
     );
     assert!(provider.test().await.is_err(), "a foreign client certificate must be refused");
     assert_eq!(sim.counts().total, served, "no request got through without a valid certificate");
+}
+
+/// Requests of a full sync's metadata (snapshot + listing) and of a no-change
+/// incremental sync over [`TREE`], by server. Downloads add one GET per file.
+#[tokio::test]
+async fn request_counts_of_full_and_no_change_syncs_per_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let backend = DiskBackend { root: dir.path().to_path_buf() };
+    for path in TREE {
+        backend.write(path, format!("content of {path}").as_bytes()).await;
+    }
+    let wsgidav = WebdavServer::start(WebdavKind::Wsgidav, dir.path());
+    let rclone = WebdavServer::start(WebdavKind::Rclone, dir.path());
+    let (sim, origin) = nextcloud().await;
+    for path in TREE {
+        sim.put_file(WEBDAV_USER, path, format!("content of {path}")).unwrap();
+    }
+    let selection = vec![source("/Docs")];
+    // (server, snapshot, listing, no-change incremental)
+    let expected = [("wsgidav", 5, 5, 5), ("rclone", 5, 5, 5), ("nextcloud-sim", 5, 5, 1)];
+    for ((name, snapshot, listing, incremental), url) in
+        expected.into_iter().zip([wsgidav.url.clone(), rclone.url.clone(), dav_url(&origin)])
+    {
+        let deps = loopback_deps();
+        let sent = || deps.sent.load(Ordering::SeqCst);
+        let provider = password_provider(&deps, &url, WEBDAV_PASSWORD);
+        let cursors = provider.start_cursors(&selection).await.unwrap();
+        let after_snapshot = sent();
+        let listed = list_all(provider.as_ref(), &selection[0]).await;
+        assert_eq!(listed.len(), TREE.len());
+        let after_listing = sent();
+        let (changes, _) =
+            drain(provider.as_ref(), &selection, &cursors[0].scope, &cursors[0].cursor).await;
+        assert!(changes.is_empty(), "{name}: {changes:#?}");
+        let counts = (after_snapshot, after_listing - after_snapshot, sent() - after_listing);
+        println!(
+            "{name}: snapshot {} + listing {} requests; no-change incremental {}",
+            counts.0, counts.1, counts.2
+        );
+        assert_eq!(counts, (snapshot, listing, incremental), "{name}");
+    }
 }

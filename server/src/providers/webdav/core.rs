@@ -3,8 +3,6 @@
 //! PROPFIND and GET requests, and `parse_error`, the one place HTTP answers of a
 //! WebDAV server are classified.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 use http::StatusCode;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
@@ -397,9 +395,6 @@ fn sabre_message(body: &[u8]) -> Option<String> {
     let message: String = text[start..end].trim().chars().take(200).collect();
     (!message.is_empty()).then_some(message)
 }
-
-/// A shared handle to the root, found once per provider instance.
-pub type SharedRoot = Arc<DavRoot>;
 
 #[cfg(test)]
 mod tests {
