@@ -425,10 +425,7 @@ impl Pass<'_> {
         if old_folder == folder {
             return;
         }
-        let rel: Vec<String> =
-            self.cursor.rel(&old_folder).into_iter().map(str::to_string).collect();
-        let rel: Vec<&str> = rel.iter().map(String::as_str).collect();
-        let node = self.cursor.tree.at_mut(&rel);
+        let node = self.cursor.tree.at_mut(&self.cursor.rel(&old_folder));
         if node.files.get(&old_name).is_some_and(|f| f.id.as_deref() == Some(id)) {
             node.files.remove(&old_name);
         }
@@ -442,8 +439,7 @@ impl Pass<'_> {
 
     /// Compares one folder listing with the snapshot; queues what must be listed.
     fn apply(&mut self, folder: &str, listing: FolderListing) {
-        let rel: Vec<String> = self.cursor.rel(folder).into_iter().map(str::to_string).collect();
-        let rel: Vec<&str> = rel.iter().map(String::as_str).collect();
+        let rel = self.cursor.rel(folder);
         // The folder's files leave the tree meanwhile, so that a move can take
         // a file from any other folder, this folder's subfolders included.
         let mut known = std::mem::take(&mut self.cursor.tree.at_mut(&rel).files);
@@ -504,12 +500,6 @@ impl Pass<'_> {
         let names: BTreeSet<&str> = dirs.iter().map(|e| file_name(&e.path)).collect();
         let missing: Vec<String> =
             node.dirs.keys().filter(|n| !names.contains(n.as_str())).cloned().collect();
-        let mut lost = Vec::new();
-        for name in missing {
-            if let Some(dir) = node.dirs.remove(&name) {
-                dir.collect_files(&join_path(folder, &name), &mut lost);
-            }
-        }
         for entry in &dirs {
             let name = file_name(&entry.path);
             let etag = entry.etag.as_deref().filter(|_| propagates(entry)).map(short_hash);
@@ -518,6 +508,19 @@ impl Pass<'_> {
                 node.dirs.entry(name.to_string()).or_default();
                 self.cursor.queue.push_back(entry.path.clone());
             }
+        }
+        for name in missing {
+            self.drop_folder(&join_path(folder, &name));
+        }
+    }
+
+    /// A folder that is gone: everything the snapshot has below it is gone too.
+    fn drop_folder(&mut self, folder: &str) {
+        let rel = self.cursor.rel(folder);
+        let Some((name, parent)) = rel.split_last() else { return };
+        let mut lost = Vec::new();
+        if let Some(dir) = self.cursor.tree.at_mut(parent).dirs.remove(*name) {
+            dir.collect_files(folder, &mut lost);
         }
         for (path, id) in lost {
             self.forget(path, id);
@@ -561,15 +564,8 @@ async fn run_pass(
         let listing = match list_folder(core, pass.root, &folder, PROPFIND_BODY).await {
             Ok(listing) => listing,
             Err(e) if e.kind() == ErrorKind::NotFound && !is_root => {
-                // Deleted since its parent was listed: everything below is gone.
-                let listing = FolderListing { this: None, children: Vec::new() };
-                pass.apply(&folder, listing);
-                let rel: Vec<String> =
-                    pass.cursor.rel(&folder).into_iter().map(str::to_string).collect();
-                let (name, parent) =
-                    rel.split_last().map(|(n, p)| (n.clone(), p.to_vec())).unwrap_or_default();
-                let parent: Vec<&str> = parent.iter().map(String::as_str).collect();
-                pass.cursor.tree.at_mut(&parent).dirs.remove(&name);
+                // Deleted since its parent was listed.
+                pass.drop_folder(&folder);
                 continue;
             }
             Err(e) => return Err(e),
