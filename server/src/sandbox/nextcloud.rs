@@ -55,13 +55,12 @@ struct Node {
     kind: Kind,
 }
 
-#[derive(Debug)]
 struct Account {
     password: String,
     root: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct State_ {
     accounts: BTreeMap<String, Account>,
     nodes: HashMap<u64, Node>,
@@ -74,8 +73,8 @@ struct State_ {
     clock: i64,
 }
 
-/// The simulator; clones share one server state.
-#[derive(Debug, Clone, Default)]
+/// The simulator; clones share one server state. No `Debug`: it holds passwords.
+#[derive(Clone, Default)]
 pub struct NextcloudSim {
     state: Arc<Mutex<State_>>,
 }

@@ -132,8 +132,9 @@ pub struct WebdavServer {
     pub origin: String,
     /// The DAV root: `http://127.0.0.1:PORT/remote.php/dav/files/alice/`.
     pub url: String,
-    _config: tempfile::TempDir,
+    // Fields drop in order: stop the server before its config dir goes.
     _child: ChildGuard,
+    _config: tempfile::TempDir,
 }
 
 impl WebdavServer {
