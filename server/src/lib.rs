@@ -7,6 +7,8 @@ pub mod config;
 pub mod oauth;
 pub mod providers;
 pub mod routes;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod secrets;
 pub mod service;
 pub mod startup;

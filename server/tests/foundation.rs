@@ -1,40 +1,40 @@
 //! The HTTP pipeline end to end: the app is spawned on port 0 and spoken to over HTTP.
 
-use cloud_sources::config::Settings;
-use cloud_sources::startup::Application;
+mod support;
 
-struct TestApp {
-    base: String,
-    client: reqwest::Client,
-    _data_dir: tempfile::TempDir,
-}
-
-async fn spawn_app() -> TestApp {
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let settings = Settings::for_tests(data_dir.path());
-    let app = Application::build(settings).await.expect("app builds");
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_with_shutdown(std::future::pending()));
-    TestApp { base, client: reqwest::Client::new(), _data_dir: data_dir }
-}
+use support::app::TestApp;
 
 #[tokio::test]
 async fn dashboard_is_rendered_on_the_server_with_hydration_scripts() {
-    let app = spawn_app().await;
-    let response = app.client.get(format!("{}/", app.base)).send().await.unwrap();
+    let app = TestApp::spawn().await;
+    let alice = app.signed_in("alice").await;
+    let response = alice.get(app.url("/")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
-    assert!(html.contains("<h1 class=\"text-2xl font-semibold mb-4\">Dashboard</h1>"), "{html}");
+    assert!(html.contains(">Dashboard</h1>"), "{html}");
     assert!(html.contains("/pkg/cloud-sources.js"), "hydration script missing: {html}");
+    assert!(html.contains("/pkg/cloud-sources.wasm"), "WASM bundle name must match cargo-leptos's: {html}");
     assert!(html.contains("data-hydrated=\"false\""), "{html}");
 }
 
 #[tokio::test]
+async fn pages_redirect_to_sign_in_until_signed_in() {
+    let app = TestApp::spawn().await;
+    let anonymous = app.browser();
+    let response = anonymous.get(app.url("/connections?x=1")).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/login?next=%2Fconnections%3Fx%3D1");
+    let login = anonymous.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    assert!(login.text().await.unwrap().contains("Sign in"));
+}
+
+#[tokio::test]
 async fn server_function_answers_over_http_with_server_info() {
-    let app = spawn_app().await;
+    let app = TestApp::spawn().await;
     let response = app
-        .client
-        .post(format!("{}/_fn/server_info", app.base))
+        .browser()
+        .post(app.url("/_fn/server_info"))
         .header("content-type", "application/x-www-form-urlencoded")
         .send()
         .await
@@ -48,10 +48,11 @@ async fn server_function_answers_over_http_with_server_info() {
 
 #[tokio::test]
 async fn health_and_readiness_answer() {
-    let app = spawn_app().await;
-    let health = app.client.get(format!("{}/healthz", app.base)).send().await.unwrap();
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::new();
+    let health = client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
-    let ready = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    let ready = client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["status"], "ready");
@@ -59,8 +60,9 @@ async fn health_and_readiness_answer() {
 
 #[tokio::test]
 async fn unknown_page_answers_404_with_a_way_back() {
-    let app = spawn_app().await;
-    let response = app.client.get(format!("{}/no/such/page", app.base)).send().await.unwrap();
+    let app = TestApp::spawn().await;
+    let alice = app.signed_in("alice").await;
+    let response = alice.get(app.url("/no/such/page")).send().await.unwrap();
     assert_eq!(response.status(), 404);
     assert!(response.text().await.unwrap().contains("Back to the dashboard"));
 }

@@ -204,6 +204,9 @@ pub struct HttpDeps {
     pub rates: HashMap<ProviderId, f64>,
     /// Total requests sent (all providers), a cheap global counter for tests.
     pub sent: Arc<AtomicU64>,
+    /// The SSRF guard for servers users type in (WebDAV, IMAP, self-hosted
+    /// Confluence/Jira), built from `security.allow_hosts`.
+    pub guard: Arc<HostGuard>,
 }
 
 impl HttpDeps {
@@ -215,7 +218,15 @@ impl HttpDeps {
             retry,
             rates: HashMap::new(),
             sent: Arc::default(),
+            // Strict until the operator's allow-list is set with `with_guard`.
+            guard: Arc::new(HostGuard::default()),
         }
+    }
+
+    /// Replaces the SSRF guard (the operator's `security.allow_hosts`).
+    pub fn with_guard(mut self, guard: Arc<HostGuard>) -> Self {
+        self.guard = guard;
+        self
     }
 
     /// A reqwest client with the timeouts every provider wants.

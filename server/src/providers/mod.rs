@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod net;
 pub mod registry;
+pub mod webdav;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

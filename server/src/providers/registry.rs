@@ -8,15 +8,14 @@ use app::model::{ProviderId, ProviderInfo};
 
 use super::config::{ResolvedProvider, resolve};
 use super::http::HttpDeps;
-use super::net::HostGuard;
 use super::{OAuthSpec, ProviderFactory};
 use crate::config::Settings;
 
 pub struct Providers {
     factories: BTreeMap<ProviderId, Arc<dyn ProviderFactory>>,
     resolved: BTreeMap<ProviderId, ResolvedProvider>,
+    /// Shared HTTP pieces, including the SSRF guard for user-supplied hosts.
     pub http: HttpDeps,
-    pub guard: Arc<HostGuard>,
 }
 
 impl Providers {
@@ -25,19 +24,18 @@ impl Providers {
     pub fn new(
         settings: &Settings,
         mut http: HttpDeps,
-        guard: Arc<HostGuard>,
         factories: Vec<Arc<dyn ProviderFactory>>,
     ) -> Self {
         let resolved: BTreeMap<ProviderId, ResolvedProvider> =
             ProviderId::ALL.into_iter().map(|id| (id, resolve(settings, id))).collect();
         http.rates = resolved.iter().map(|(id, r)| (*id, r.requests_per_second)).collect();
         let factories = factories.into_iter().map(|f| (f.id(), f)).collect();
-        Self { factories, resolved, http, guard }
+        Self { factories, resolved, http }
     }
 
     /// Every provider implemented in this build, configured from `settings`.
     pub fn standard_factories(_settings: &Settings) -> Vec<Arc<dyn ProviderFactory>> {
-        Vec::new()
+        vec![Arc::new(super::webdav::WebdavFactory::new())]
     }
 
     pub fn factory(&self, id: ProviderId) -> Option<&Arc<dyn ProviderFactory>> {

@@ -63,8 +63,8 @@ impl Service {
             Arc::new(HostGuard::new(&settings.security.allow_hosts).map_err(anyhow::Error::msg)?);
         let client =
             HttpDeps::default_client_builder().build().context("cannot build the HTTP client")?;
-        let http = HttpDeps::new(client, RetryPolicy::default());
-        let providers = Providers::new(&settings, http, guard, factories);
+        let http = HttpDeps::new(client, RetryPolicy::default()).with_guard(guard);
+        let providers = Providers::new(&settings, http, factories);
         store
             .put_providers(&providers.catalogue())
             .await

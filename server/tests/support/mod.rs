@@ -2,5 +2,7 @@
 //! …) started on loopback and stopped by PID when the test is done.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod fixtures;
 pub mod peers;
+pub mod provider_conformance;

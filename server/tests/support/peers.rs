@@ -107,3 +107,103 @@ pub fn unique_db_name(prefix: &str) -> String {
     let n: u64 = rand::random();
     format!("{prefix}_{n:016x}")
 }
+
+/// The account every WebDAV peer serves, under `/remote.php/dav/files/alice`
+/// (the ownCloud / Nextcloud layout).
+pub const WEBDAV_USER: &str = "alice";
+pub const WEBDAV_PASSWORD: &str = "s3cret-app-token";
+
+/// Which WebDAV server a [`WebdavServer`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebdavKind {
+    /// wsgidav + cheroot (PyPI, from the test venv): unquoted ETags in
+    /// PROPFIND, no folder ETags, no `oc:` properties.
+    Wsgidav,
+    /// Debian's `rclone serve webdav`: quoted MD5 ETags, no folder ETags.
+    Rclone,
+}
+
+/// A real WebDAV server serving `dir` on a free loopback port, killed (by PID)
+/// when dropped. `dir` is changed directly on disk by the tests.
+pub struct WebdavServer {
+    pub kind: WebdavKind,
+    pub port: u16,
+    /// `http://127.0.0.1:PORT`
+    pub origin: String,
+    /// The DAV root: `http://127.0.0.1:PORT/remote.php/dav/files/alice/`.
+    pub url: String,
+    // Fields drop in order: stop the server before its config dir goes.
+    _child: ChildGuard,
+    _config: tempfile::TempDir,
+}
+
+impl WebdavServer {
+    pub fn start(kind: WebdavKind, dir: &std::path::Path) -> Self {
+        let port = free_port();
+        let config = tempfile::tempdir().expect("temp dir");
+        let base = format!("/remote.php/dav/files/{WEBDAV_USER}");
+        let mut command = match kind {
+            WebdavKind::Wsgidav => {
+                let program = venv().join("bin").join("wsgidav");
+                assert!(
+                    program.exists(),
+                    "WebDAV tests need wsgidav: run scripts/install.sh test (looked in {})",
+                    program.display()
+                );
+                let settings = serde_json::json!({
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "provider_mapping": { base.clone(): { "root": dir } },
+                    "simple_dc": { "user_mapping": { "*": { WEBDAV_USER: { "password": WEBDAV_PASSWORD } } } },
+                    "http_authenticator": {
+                        "accept_basic": true, "accept_digest": false,
+                        "default_to_digest": false, "domain_controller": null
+                    },
+                    "dir_browser": { "enable": false },
+                    "lock_storage": true,
+                    "verbose": 1,
+                });
+                let file = config.path().join("wsgidav.json");
+                std::fs::write(&file, settings.to_string()).expect("write wsgidav.json");
+                let mut command = Command::new(program);
+                command.arg("-c").arg(file).current_dir(config.path());
+                command
+            }
+            WebdavKind::Rclone => {
+                let mut command = Command::new("rclone");
+                command
+                    .args(["serve", "webdav"])
+                    .arg(dir)
+                    .args(["--addr", &format!("127.0.0.1:{port}")])
+                    .args(["--user", WEBDAV_USER, "--pass", WEBDAV_PASSWORD])
+                    .args(["--baseurl", &base])
+                    .args(["--etag-hash", "MD5", "--dir-cache-time", "0s"])
+                    .arg("--config")
+                    .arg(config.path().join("rclone.conf"));
+                command
+            }
+        };
+        // A file, not a pipe: nobody reads a pipe, and a full one would stall the server.
+        let log_path = config.path().join("server.log");
+        let log = std::fs::File::create(&log_path).expect("server log");
+        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log);
+        let mut child = command.spawn().unwrap_or_else(|e| {
+            panic!("cannot start {kind:?} (is it installed? scripts/install.sh test): {e}")
+        });
+        if !wait_for_port(port, Duration::from_secs(30)) {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = std::fs::read_to_string(&log_path).unwrap_or_default();
+            panic!("{kind:?} did not start on port {port}:\n{err}");
+        }
+        let origin = format!("http://127.0.0.1:{port}");
+        Self {
+            kind,
+            port,
+            url: format!("{origin}{base}/"),
+            origin,
+            _config: config,
+            _child: ChildGuard(child),
+        }
+    }
+}
