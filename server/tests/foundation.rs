@@ -13,7 +13,10 @@ async fn dashboard_is_rendered_on_the_server_with_hydration_scripts() {
     let html = response.text().await.unwrap();
     assert!(html.contains(">Dashboard</h1>"), "{html}");
     assert!(html.contains("/pkg/cloud-sources.js"), "hydration script missing: {html}");
-    assert!(html.contains("/pkg/cloud-sources.wasm"), "WASM bundle name must match cargo-leptos's: {html}");
+    assert!(
+        html.contains("/pkg/cloud-sources.wasm"),
+        "WASM bundle name must match cargo-leptos's: {html}"
+    );
     assert!(html.contains("data-hydrated=\"false\""), "{html}");
 }
 

@@ -144,16 +144,50 @@ impl Service {
             Some(id) => self.oauth_reconnect(caller, &id, &tokens).await?,
             None => self.oauth_connect(caller, provider, &tokens).await?,
         };
-        // Best effort: who signed in, for the label; a failure here is not fatal.
-        if let Ok(outcome) = self.test_stored(caller.user_id(), &connection.id).await
-            && outcome.ok
-            && let Some(account) = outcome.account
-            && record_is_new_label(&connection, name)
-        {
-            let _ =
-                self.rename(caller.user_id(), &connection.id, &format!("{name} ({account})")).await;
-        }
+        self.label_new_oauth_connection(caller, &connection).await;
         Ok(self.connection_record(caller.user_id(), &connection.id).await?.to_connection())
+    }
+
+    /// Asks the provider who signed in and puts it in the label. Best effort: a
+    /// provider API that is down right now must not undo a good sign-in.
+    async fn label_new_oauth_connection(&self, caller: &Caller, connection: &Connection) {
+        let name = connection.provider.display_name();
+        let account = match self
+            .connection_record(caller.user_id(), &connection.id)
+            .await
+            .and_then(|r| self.provider_for(&r))
+        {
+            Ok(provider) => provider.test().await,
+            Err(e) => {
+                tracing::warn!(connection_id = %connection.id, error = %e, "no provider to ask for the account name");
+                return;
+            }
+        };
+        match account {
+            Ok(account) => {
+                let _ = self
+                    .store
+                    .mark_connection_validated(
+                        caller.user_id(),
+                        &connection.id,
+                        Some(account.label.clone()),
+                        now(),
+                    )
+                    .await;
+                if record_is_new_label(connection, name) {
+                    let _ = self
+                        .rename(
+                            caller.user_id(),
+                            &connection.id,
+                            &format!("{name} ({})", account.label),
+                        )
+                        .await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(connection_id = %connection.id, error = %e, "cannot ask the provider who signed in")
+            }
+        }
     }
 
     async fn oauth_connect(

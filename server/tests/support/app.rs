@@ -26,7 +26,8 @@ impl TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::for_tests(data_dir.path());
         configure(&mut settings);
-        let factories = cloud_sources::providers::registry::Providers::standard_factories(&settings);
+        let factories =
+            cloud_sources::providers::registry::Providers::standard_factories(&settings);
         Self::start(settings, factories, data_dir).await
     }
 
@@ -40,7 +41,11 @@ impl TestApp {
         Self::start(settings, factories, data_dir).await
     }
 
-    async fn start(settings: Settings, factories: Vec<Arc<dyn ProviderFactory>>, data_dir: tempfile::TempDir) -> Self {
+    async fn start(
+        settings: Settings,
+        factories: Vec<Arc<dyn ProviderFactory>>,
+        data_dir: tempfile::TempDir,
+    ) -> Self {
         let app = Application::build_with(settings, factories).await.expect("app builds");
         let base = format!("http://{}", app.local_addr());
         let service = app.service().clone();

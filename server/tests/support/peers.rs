@@ -207,3 +207,47 @@ impl WebdavServer {
         }
     }
 }
+
+/// The repository's `end2end/` directory (Node test tooling and peers).
+pub fn end2end_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("end2end")
+}
+
+/// `oidc-provider` (npm), a certified OAuth 2.0 authorization server, on a free port.
+pub struct OidcProvider {
+    pub port: u16,
+    pub issuer: String,
+    _child: ChildGuard,
+}
+
+impl OidcProvider {
+    pub const CLIENT_ID: &'static str = "cloud-sources-test";
+    pub const CLIENT_SECRET: &'static str = "oidc-test-client-secret-9d1f";
+
+    /// Starts it on `port` with one confidential client allowed `redirect_uris`.
+    pub fn start(port: u16, redirect_uris: &[String]) -> Self {
+        let dir = end2end_dir();
+        assert!(
+            dir.join("node_modules").join("oidc-provider").exists(),
+            "oidc-provider is not installed: run scripts/install.sh test"
+        );
+        let mut child = Command::new("node")
+            .arg("peers/oidc-server.mjs")
+            .current_dir(&dir)
+            .env("PORT", port.to_string())
+            .env("CLIENT_ID", Self::CLIENT_ID)
+            .env("CLIENT_SECRET", Self::CLIENT_SECRET)
+            .env("REDIRECT_URIS", redirect_uris.join(","))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = lines.next().and_then(Result::ok).unwrap_or_default();
+        assert!(ready.starts_with("listening"), "oidc-provider did not start: {ready:?}");
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { port, issuer: format!("http://127.0.0.1:{port}"), _child: ChildGuard(child) }
+    }
+}
