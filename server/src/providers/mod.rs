@@ -11,6 +11,7 @@
 
 pub mod error;
 pub mod http;
+pub mod imap;
 pub mod net;
 
 use std::collections::BTreeMap;
