@@ -53,6 +53,10 @@ pub struct ImapOptions {
     pub read_timeout: Duration,
     /// Messages per listing page and per change page.
     pub page_size: usize,
+    /// Largest answer to one command, all its responses together (a page of
+    /// 500 envelopes and body structures is a few megabytes); a server that
+    /// sends more is cut off.
+    pub max_answer_bytes: usize,
     /// Never ENABLE QRESYNC: deletions are then found by diffing `UID SEARCH ALL`
     /// (for servers with a broken QRESYNC; tests run both paths with it).
     pub disable_qresync: bool,
@@ -73,6 +77,7 @@ impl Default for ImapOptions {
             connect_timeout: Duration::from_secs(15),
             read_timeout: Duration::from_secs(60),
             page_size: 500,
+            max_answer_bytes: 256 * 1024 * 1024,
             disable_qresync: false,
             prefer_login_command: false,
             max_sessions: 4,

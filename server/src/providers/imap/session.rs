@@ -209,6 +209,7 @@ pub struct ImapSession {
     broken: bool,
     last_used: Instant,
     read_timeout: Duration,
+    max_answer_bytes: usize,
     sent: Arc<AtomicU64>,
     pacer: Arc<Pacer>,
 }
@@ -242,6 +243,7 @@ impl ImapConnector {
             broken: false,
             last_used: Instant::now(),
             read_timeout: self.options.read_timeout,
+            max_answer_bytes: self.options.max_answer_bytes,
             sent: self.sent.clone(),
             pacer: self.pacer.clone(),
         };
@@ -386,7 +388,11 @@ impl ImapConnector {
         if outcome.status.kind != StatusKind::Ok {
             return Err(auth_error(&self.login, &outcome.status));
         }
-        session.absorb_capabilities(&outcome);
+        // Capabilities change at login (QRESYNC appears); servers that do not
+        // announce the new set are asked.
+        if !session.absorb_capabilities(&outcome) {
+            session.refresh_capabilities().await?;
+        }
         Ok(())
     }
 }
@@ -524,12 +530,15 @@ impl ImapSession {
 
     async fn refresh_capabilities(&mut self) -> ProviderResult<()> {
         let done = self.run("CAPABILITY").await?;
-        self.absorb_capabilities(&done);
+        if !self.absorb_capabilities(&done) {
+            return Err(self.fail(ProviderError::parse("CAPABILITY answered without capabilities")));
+        }
         Ok(())
     }
 
-    /// Takes capabilities from a `[CAPABILITY …]` code or an untagged CAPABILITY.
-    fn absorb_capabilities(&mut self, done: &Completion) {
+    /// Takes capabilities from a `[CAPABILITY …]` code or an untagged
+    /// CAPABILITY; false when the answer carried none.
+    fn absorb_capabilities(&mut self, done: &Completion) -> bool {
         let from_code = match &done.status.code {
             Some(RespCode::Capability(caps)) => Some(caps),
             _ => None,
@@ -538,8 +547,12 @@ impl ImapSession {
             Untagged::Capability(caps) => Some(caps),
             _ => None,
         });
-        if let Some(caps) = from_code.or(from_untagged) {
-            self.capabilities = caps.iter().map(|c| c.to_ascii_uppercase()).collect();
+        match from_code.or(from_untagged) {
+            Some(caps) => {
+                self.capabilities = caps.iter().map(|c| c.to_ascii_uppercase()).collect();
+                true
+            }
+            None => false,
         }
     }
 
@@ -556,8 +569,11 @@ impl ImapSession {
         self.write_command(&tag, "AUTHENTICATE", command.expose().as_bytes()).await?;
         let mut sent_response = sasl_ir;
         let mut untagged = Vec::new();
+        let mut budget = self.max_answer_bytes;
         loop {
-            match self.read_response().await? {
+            let (response, size) = self.read_sized_response().await?;
+            self.charge(&mut budget, size)?;
+            match response {
                 Response::Continue(_) if !sent_response => {
                     let line = SecretText::new(format!("{}\r\n", encoded.expose()));
                     self.write_raw(line.expose().as_bytes()).await?;
@@ -616,6 +632,7 @@ impl ImapSession {
         current.push_str("\r\n");
         segments.push(SecretText::new(current));
         let mut untagged = Vec::new();
+        let mut budget = self.max_answer_bytes;
         let last = segments.len() - 1;
         for (i, segment) in segments.iter().enumerate() {
             if i == 0 {
@@ -628,7 +645,9 @@ impl ImapSession {
             }
             // Wait for "+ go ahead"; a tagged answer here means the server refused early.
             loop {
-                match self.read_response().await? {
+                let (response, size) = self.read_sized_response().await?;
+                self.charge(&mut budget, size)?;
+                match response {
                     Response::Continue(_) => break,
                     Response::Untagged(u) => untagged.push(u),
                     Response::Tagged { tag: got, status } if got == tag => {
@@ -695,8 +714,13 @@ impl ImapSession {
     /// Reads responses until `tag` completes.
     pub async fn finish(&mut self, tag: &str) -> ProviderResult<Completion> {
         let mut untagged = Vec::new();
+        // Each response is bounded; so is their sum, or a server could stream
+        // untagged responses forever into this one command.
+        let mut budget = self.max_answer_bytes;
         loop {
-            match self.read_response().await? {
+            let (response, size) = self.read_sized_response().await?;
+            self.charge(&mut budget, size)?;
+            match response {
                 Response::Tagged { tag: got, status } if got == tag => {
                     self.in_flight = self.in_flight.saturating_sub(1);
                     return Ok(Completion { untagged, status });
@@ -736,11 +760,13 @@ impl ImapSession {
     /// or the command completes (a body sent as a quoted string, NIL, or none).
     pub async fn read_fetch_body(&mut self, tag: &str) -> ProviderResult<BodyRead> {
         let mut untagged = Vec::new();
+        let mut budget = self.max_answer_bytes;
         loop {
             let raw = match self.read_frame(true).await? {
                 Frame::Body { len } => return Ok(BodyRead::Literal(len)),
                 Frame::Complete(raw) => raw,
             };
+            self.charge(&mut budget, raw.len())?;
             match parse_response(&raw).map_err(|e| self.fail(e))? {
                 Response::Tagged { tag: got, status } if got == tag => {
                     self.in_flight = self.in_flight.saturating_sub(1);
@@ -757,9 +783,30 @@ impl ImapSession {
         self.run("NOOP").await.map(|_| ())
     }
 
-    async fn read_response(&mut self) -> ProviderResult<Response> {
+    /// Takes `size` bytes off a command's budget.
+    fn charge(&mut self, budget: &mut usize, size: usize) -> ProviderResult<()> {
+        match budget.checked_sub(size) {
+            Some(left) => {
+                *budget = left;
+                Ok(())
+            }
+            None => Err(self.fail(ProviderError::new(
+                ErrorKind::TooLarge,
+                format!(
+                    "the mail server answered one command with more than {} bytes",
+                    self.max_answer_bytes
+                ),
+            ))),
+        }
+    }
+
+    /// A response and its size on the wire.
+    async fn read_sized_response(&mut self) -> ProviderResult<(Response, usize)> {
         match self.read_frame(false).await? {
-            Frame::Complete(raw) => parse_response(&raw).map_err(|e| self.fail(e)),
+            Frame::Complete(raw) => {
+                let response = parse_response(&raw).map_err(|e| self.fail(e))?;
+                Ok((response, raw.len() + 2))
+            }
             Frame::Body { .. } => Err(self.fail(ProviderError::parse("an unexpected body"))),
         }
     }
