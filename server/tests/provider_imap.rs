@@ -249,8 +249,9 @@ async fn login_command_and_authenticate_plain_both_sign_in_with_awkward_password
 
 #[tokio::test]
 async fn a_wrong_password_is_auth_expired_for_both_mechanisms() {
-    let dovecot = Dovecot::start(&[(USER, PASSWORD)]);
     for prefer_login_command in [false, true] {
+        // A Dovecot each: a second failure from one IP would wait out its auth penalty.
+        let dovecot = Dovecot::start(&[(USER, PASSWORD)]);
         let options = ImapOptions { prefer_login_command, ..fast_options() };
         let client = connect_with(
             dovecot.imaps_port,
