@@ -31,7 +31,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let factories = crate::providers::registry::Providers::standard_factories(&settings);
+        let factories = crate::providers::registry::Providers::standard_factories(&settings)?;
         Self::build_with(settings, factories).await
     }
 

@@ -12,6 +12,7 @@
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod imap;
 pub mod net;
 pub mod registry;
 pub mod webdav;

@@ -8,6 +8,7 @@ use app::model::{ProviderId, ProviderInfo};
 
 use super::config::{ResolvedProvider, resolve};
 use super::http::HttpDeps;
+use super::net::HostGuard;
 use super::{OAuthSpec, ProviderFactory};
 use crate::config::Settings;
 
@@ -34,8 +35,15 @@ impl Providers {
     }
 
     /// Every provider implemented in this build, configured from `settings`.
-    pub fn standard_factories(_settings: &Settings) -> Vec<Arc<dyn ProviderFactory>> {
-        vec![Arc::new(super::webdav::WebdavFactory::new())]
+    pub fn standard_factories(
+        settings: &Settings,
+    ) -> anyhow::Result<Vec<Arc<dyn ProviderFactory>>> {
+        let guard =
+            Arc::new(HostGuard::new(&settings.security.allow_hosts).map_err(anyhow::Error::msg)?);
+        Ok(vec![
+            Arc::new(super::webdav::WebdavFactory::new()),
+            Arc::new(super::imap::ImapFactory::new(guard)),
+        ])
     }
 
     pub fn factory(&self, id: ProviderId) -> Option<&Arc<dyn ProviderFactory>> {

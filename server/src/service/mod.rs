@@ -44,7 +44,7 @@ pub struct Service {
 impl Service {
     /// Opens the store and the vault and builds the providers from `settings`.
     pub async fn open(settings: Settings) -> anyhow::Result<Arc<Self>> {
-        let factories = Providers::standard_factories(&settings);
+        let factories = Providers::standard_factories(&settings)?;
         Self::open_with(settings, factories).await
     }
 

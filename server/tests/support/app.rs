@@ -27,7 +27,8 @@ impl TestApp {
         let mut settings = Settings::for_tests(data_dir.path());
         configure(&mut settings);
         let factories =
-            cloud_sources::providers::registry::Providers::standard_factories(&settings);
+            cloud_sources::providers::registry::Providers::standard_factories(&settings)
+                .expect("factories");
         Self::start(settings, factories, data_dir).await
     }
 

@@ -251,3 +251,295 @@ impl OidcProvider {
         Self { port, issuer: format!("http://127.0.0.1:{port}"), _child: ChildGuard(child) }
     }
 }
+/// PEM files of a throwaway CA and a `localhost` / `127.0.0.1` server
+/// certificate it signed, made once per test process with `openssl`.
+pub struct TestCerts {
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+pub fn test_certs() -> &'static TestCerts {
+    static CERTS: OnceLock<TestCerts> = OnceLock::new();
+    CERTS.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        let run = |args: &[&str]| {
+            let out = Command::new("openssl").args(args).output().expect("openssl runs");
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let (ca_key, ca, key, csr, cert, ext) =
+            (path("ca.key"), path("ca.pem"), path("key.pem"), path("leaf.csr"), path("cert.pem"), path("ext.cnf"));
+        run(&[&["req", "-x509"][..], &ec, &["-keyout", &ca_key, "-out", &ca, "-days", "3650", "-subj", "/CN=Cloud Sources Test CA"]].concat());
+        run(&[&["req"][..], &ec, &["-keyout", &key, "-out", &csr, "-subj", "/CN=localhost"]].concat());
+        // webpki refuses a CA certificate as the server's own: a real leaf, signed by the CA.
+        std::fs::write(
+            &ext,
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("write ext");
+        run(&["x509", "-req", "-in", &csr, "-CA", &ca, "-CAkey", &ca_key, "-CAcreateserial", "-out", &cert, "-days", "3650", "-extfile", &ext]);
+        let read = |p: &str| std::fs::read_to_string(p).expect("read pem");
+        TestCerts { ca_pem: read(&ca), cert_pem: read(&cert), key_pem: read(&key) }
+    })
+}
+
+/// A real Dovecot IMAP server (Debian `dovecot-imapd`) in a temp dir, with
+/// STARTTLS on `imap_port` and TLS on `imaps_port`, killed by PID on drop.
+/// Mail is stored as Maildir owned by uid 65534; the test process must be
+/// root to start it (Dovecot refuses to run mail processes as uid 0).
+pub struct Dovecot {
+    dir: tempfile::TempDir,
+    conf: PathBuf,
+    child: Child,
+    pub imap_port: u16,
+    pub imaps_port: u16,
+    /// The CA that signed the server certificate.
+    pub ca_pem: String,
+}
+
+impl Dovecot {
+    /// Users as `(name, password)`; PLAIN and LOGIN mechanisms.
+    pub fn start(users: &[(&str, &str)]) -> Self {
+        Self::start_with(users, None)
+    }
+
+    /// With `capability`, Dovecot advertises exactly that after login
+    /// (`imap_capability`), e.g. to play a server without QRESYNC.
+    pub fn start_with(users: &[(&str, &str)], capability: Option<&str>) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let dovecot = "/usr/sbin/dovecot";
+        assert!(
+            std::path::Path::new(dovecot).exists(),
+            "IMAP tests need Dovecot: apt-get install dovecot-imapd"
+        );
+        let certs = test_certs();
+        let dir = tempfile::Builder::new().prefix("dovecot-").tempdir().expect("temp dir");
+        let root = dir.path().to_path_buf();
+        // Mail processes run as 65534 and must reach their home below this dir.
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        for sub in ["mail", "run", "state"] {
+            std::fs::create_dir(root.join(sub)).expect("mkdir");
+        }
+        std::os::unix::fs::chown(root.join("mail"), Some(65534), Some(65534))
+            .expect("chown mail dir");
+        std::fs::write(root.join("cert.pem"), &certs.cert_pem).expect("write cert");
+        std::fs::write(root.join("key.pem"), &certs.key_pem).expect("write key");
+        let passwd: String = users
+            .iter()
+            .map(|(user, password)| format!("{user}:{{PLAIN}}{password}::::::\n"))
+            .collect();
+        std::fs::write(root.join("users"), passwd).expect("write users");
+
+        for _attempt in 0..3 {
+            let (imap_port, imaps_port) = (free_port(), free_port());
+            let d = root.to_string_lossy();
+            let instance =
+                root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            // Paths must be literal: Dovecot rejects variables in these settings.
+            let capability_line =
+                capability.map(|c| format!("imap_capability = {c}")).unwrap_or_default();
+            let conf_text = format!(
+                r#"instance_name = {instance}
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{d}/cert.pem
+ssl_key = <{d}/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+{capability_line}
+# Answer wrong passwords at once, and skip the per-IP penalty that would
+# slow every later failure from 127.0.0.1 down to seconds.
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n {d}/users
+}}
+userdb {{
+  driver = static
+  args = uid=65534 gid=65534 home={d}/mail/%n
+}}
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
+  }}
+}}
+"#
+            );
+            let conf = root.join("dovecot.conf");
+            std::fs::write(&conf, conf_text).expect("write dovecot.conf");
+            let mut child = Command::new(dovecot)
+                .arg("-F")
+                .arg("-c")
+                .arg(&conf)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start dovecot");
+            let up = greeted(imap_port, Duration::from_secs(10))
+                && wait_for_port(imaps_port, Duration::from_secs(5))
+                // A greeting from someone else's server on a reused port does not count.
+                && matches!(child.try_wait(), Ok(None));
+            if up {
+                return Dovecot {
+                    dir,
+                    conf,
+                    child,
+                    imap_port,
+                    imaps_port,
+                    ca_pem: certs.ca_pem.clone(),
+                };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            // Most likely a port was taken between choosing and binding it: try others.
+        }
+        let log = std::fs::read_to_string(root.join("dovecot.log")).unwrap_or_default();
+        panic!("Dovecot did not start:\n{log}");
+    }
+
+    /// Runs `doveadm -c <conf> args…` and returns its output; panics on failure.
+    pub fn doveadm(&self, args: &[&str]) -> String {
+        self.doveadm_with_input(args, None)
+    }
+
+    fn doveadm_with_input(&self, args: &[&str], input: Option<&[u8]>) -> String {
+        use std::io::Write;
+        let mut child = Command::new("doveadm")
+            .arg("-c")
+            .arg(&self.conf)
+            .args(args)
+            .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run doveadm");
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            stdin.write_all(input).expect("doveadm stdin");
+        }
+        let out = child.wait_with_output().expect("doveadm output");
+        assert!(
+            out.status.success(),
+            "doveadm {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Delivers a message (the exact bytes) into `mailbox`.
+    pub fn append(&self, user: &str, mailbox: &str, message: &[u8]) {
+        self.doveadm_with_input(&["save", "-u", user, "-m", mailbox], Some(message));
+    }
+
+    pub fn create_mailbox(&self, user: &str, mailbox: &str) {
+        self.doveadm(&["mailbox", "create", "-u", user, mailbox]);
+    }
+
+    /// The UIDs in `mailbox`, ascending.
+    pub fn uids(&self, user: &str, mailbox: &str) -> Vec<u32> {
+        let out = self.doveadm(&["search", "-u", user, "mailbox", mailbox, "all"]);
+        let mut uids: Vec<u32> =
+            out.lines().filter_map(|line| line.split_whitespace().nth(1)?.parse().ok()).collect();
+        uids.sort_unstable();
+        uids
+    }
+
+    pub fn add_flags(&self, user: &str, mailbox: &str, uid: u32, flags: &str) {
+        self.doveadm(&[
+            "flags",
+            "add",
+            "-u",
+            user,
+            flags,
+            "mailbox",
+            mailbox,
+            "uid",
+            &uid.to_string(),
+        ]);
+    }
+
+    /// The flags of one message, as doveadm prints them (`\Seen \Recent`).
+    pub fn flags(&self, user: &str, mailbox: &str, uid: u32) -> String {
+        let out = self.doveadm(&[
+            "fetch",
+            "-u",
+            user,
+            "flags",
+            "mailbox",
+            mailbox,
+            "uid",
+            &uid.to_string(),
+        ]);
+        out.lines().find_map(|l| l.strip_prefix("flags:")).unwrap_or_default().trim().to_string()
+    }
+
+    pub fn expunge(&self, user: &str, mailbox: &str, uid: u32) {
+        self.doveadm(&["expunge", "-u", user, "mailbox", mailbox, "uid", &uid.to_string()]);
+    }
+
+    /// Moves one message: it gets a new UID in `to` and vanishes from `from`.
+    pub fn move_message(&self, user: &str, from: &str, uid: u32, to: &str) {
+        self.doveadm(&["move", "-u", user, to, "mailbox", from, "uid", &uid.to_string()]);
+    }
+
+    /// Forces a new UIDVALIDITY, as a server does when it rebuilds a mailbox.
+    pub fn set_uid_validity(&self, user: &str, mailbox: &str, value: u32) {
+        self.doveadm(&[
+            "mailbox",
+            "update",
+            "-u",
+            user,
+            "--uid-validity",
+            &value.to_string(),
+            mailbox,
+        ]);
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        // SIGKILL to the master by PID; its children exit when the master's pipe closes.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for an IMAP greeting (`* OK`) on a plain loopback port.
+fn greeted(port: u16, timeout: Duration) -> bool {
+    use std::io::Read;
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = [0u8; 4];
+            if stream.read_exact(&mut buf).is_ok() && &buf == b"* OK" {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
