@@ -353,11 +353,14 @@ pub trait Store: Send + Sync + 'static {
         user_id: &UserId,
         config_id: &ConfigId,
     ) -> StoreResult<Option<SyncJob>>;
-    /// Jobs of this user changed since `since` (for event streams across instances).
+    /// Jobs changed after `since`, oldest change first: one user's (for a
+    /// client catching up) or everyone's (`None`: the event relay between
+    /// instances), at most `limit`.
     async fn jobs_changed_since(
         &self,
-        user_id: &UserId,
+        user_id: Option<&UserId>,
         since: Timestamp,
+        limit: usize,
     ) -> StoreResult<Vec<SyncJob>>;
     /// Counts of jobs by status over all users (metrics).
     async fn job_counts(&self) -> StoreResult<Vec<(app::model::JobStatus, u64)>>;
@@ -422,13 +425,32 @@ pub trait Store: Send + Sync + 'static {
         path: &str,
         name: &str,
     ) -> StoreResult<()>;
-    /// Deletes by remote id; returns how many existed.
+    /// Deletes by remote id, together with the documents derived from each
+    /// (attachments, whose remote id is `<id>#<part>`); returns how many existed.
     async fn delete_documents(
         &self,
         user_id: &UserId,
         config_id: &ConfigId,
         remote_ids: &[String],
     ) -> StoreResult<u64>;
+    /// Marks documents as seen by a full listing (`mark` names the listing).
+    async fn mark_seen(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_ids: &[String],
+        mark: &str,
+    ) -> StoreResult<()>;
+    /// # Behavior
+    /// The sweep of mark-and-sweep: deletes the configuration's documents not
+    /// marked with `mark` and returns their remote ids. Marks survive a crash,
+    /// so a resumed listing sweeps correctly.
+    async fn sweep_unmarked(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        mark: &str,
+    ) -> StoreResult<Vec<String>>;
     /// Remote ids of a configuration in ascending order, `limit` after `after`
     /// (page through them for mark-and-sweep without loading every document).
     async fn remote_ids_page(

@@ -383,6 +383,18 @@ fn config_filter(user: &UserId, config: &ConfigId) -> Document {
     doc! { "user_id": user.as_str(), "config_id": config.as_str() }
 }
 
+/// Matches the given remote ids and the documents derived from them
+/// (`<id>#<part>`), with literal range queries rather than regexes.
+fn with_derived(remote_ids: &[String]) -> Vec<Document> {
+    let mut alternatives = vec![doc! { "remote_id": { "$in": remote_ids } }];
+    for id in remote_ids {
+        // '#' + 1 is '$': the range holds exactly the ids starting with "<id>#".
+        alternatives
+            .push(doc! { "remote_id": { "$gte": format!("{id}#"), "$lt": format!("{id}$") } });
+    }
+    alternatives
+}
+
 /// A job while `worker` holds its lease.
 fn leased(job_id: &JobId, worker: &str) -> Document {
     doc! { "_id": job_id.as_str(), "lease_owner": worker, "status": JobStatus::Running.as_str() }
@@ -1281,14 +1293,19 @@ impl Store for MongoStore {
 
     async fn jobs_changed_since(
         &self,
-        user_id: &UserId,
+        user_id: Option<&UserId>,
         since: Timestamp,
+        limit: usize,
     ) -> StoreResult<Vec<SyncJob>> {
-        let cursor = self
-            .jobs
-            .find(doc! { "user_id": user_id.as_str(), "updated_at": { "$gt": date(since) } })
-            .sort(doc! { "updated_at": 1 })
-            .await?;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut filter = doc! { "updated_at": { "$gt": date(since) } };
+        if let Some(user) = user_id {
+            filter.insert("user_id", user.as_str());
+        }
+        let cursor =
+            self.jobs.find(filter).sort(doc! { "updated_at": 1 }).limit(limit as i64).await?;
         Self::collect_records(cursor, "id").await
     }
 
@@ -1549,8 +1566,45 @@ impl Store for MongoStore {
             return Ok(0);
         }
         let mut filter = config_filter(user_id, config_id);
-        filter.insert("remote_id", doc! { "$in": remote_ids });
+        filter.insert("$or", with_derived(remote_ids));
         Ok(self.documents.delete_many(filter).await?.deleted_count)
+    }
+
+    async fn mark_seen(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_ids: &[String],
+        mark: &str,
+    ) -> StoreResult<()> {
+        if remote_ids.is_empty() {
+            return Ok(());
+        }
+        let mut filter = config_filter(user_id, config_id);
+        filter.insert("$or", with_derived(remote_ids));
+        self.documents.update_many(filter, doc! { "$set": { "sweep_mark": mark } }).await?;
+        Ok(())
+    }
+
+    async fn sweep_unmarked(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        mark: &str,
+    ) -> StoreResult<Vec<String>> {
+        let mut filter = config_filter(user_id, config_id);
+        filter.insert("sweep_mark", doc! { "$ne": mark });
+        let found: Vec<Document> = self
+            .documents
+            .find(filter.clone())
+            .projection(doc! { "remote_id": 1 })
+            .await?
+            .try_collect()
+            .await?;
+        let ids: Vec<String> =
+            found.iter().filter_map(|d| d.get_str("remote_id").ok().map(str::to_string)).collect();
+        self.documents.delete_many(filter).await?;
+        Ok(ids)
     }
 
     async fn remote_ids_page(

@@ -141,6 +141,8 @@ CREATE TABLE IF NOT EXISTS source_documents (
     content_hash TEXT NOT NULL,
     size_bytes INTEGER NOT NULL,
     indexed_at INTEGER NOT NULL,
+    -- the last full listing that saw it (mark-and-sweep)
+    sweep_mark TEXT,
     doc TEXT NOT NULL,
     UNIQUE (config_id, remote_id)
 );
@@ -1305,15 +1307,17 @@ impl Store for SqliteStore {
 
     async fn jobs_changed_since(
         &self,
-        user_id: &UserId,
+        user_id: Option<&UserId>,
         since: Timestamp,
+        limit: usize,
     ) -> StoreResult<Vec<SyncJob>> {
-        let user = user_id.0.clone();
+        let user = user_id.map(|u| u.0.clone());
         self.read(move |conn| {
             query_docs(
                 conn,
-                "SELECT doc FROM sync_jobs WHERE user_id = ?1 AND updated_at > ?2 ORDER BY updated_at",
-                params![user, since.millis()],
+                "SELECT doc FROM sync_jobs WHERE (?1 IS NULL OR user_id = ?1) AND updated_at > ?2
+                 ORDER BY updated_at LIMIT ?3",
+                params![user, since.millis(), limit as i64],
             )
         })
         .await
@@ -1639,14 +1643,66 @@ impl Store for SqliteStore {
         }
         let (user, config, ids) = (user_id.0.clone(), config_id.0.clone(), remote_ids.to_vec());
         self.transaction(move |tx| {
+            // `<id>#…` are documents derived from `<id>` (attachments).
             let mut stmt = tx.prepare_cached(
-                "DELETE FROM source_documents WHERE config_id = ?1 AND remote_id = ?2 AND user_id = ?3",
+                "DELETE FROM source_documents WHERE config_id = ?1 AND user_id = ?3
+                   AND (remote_id = ?2 OR substr(remote_id, 1, length(?2) + 1) = ?2 || '#')",
             )?;
             let mut deleted = 0;
             for id in &ids {
                 deleted += stmt.execute(params![config, id, user])? as u64;
             }
             Ok(deleted)
+        })
+        .await
+    }
+
+    async fn mark_seen(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_ids: &[String],
+        mark: &str,
+    ) -> StoreResult<()> {
+        if remote_ids.is_empty() {
+            return Ok(());
+        }
+        let (user, config, ids, mark) =
+            (user_id.0.clone(), config_id.0.clone(), remote_ids.to_vec(), mark.to_string());
+        self.transaction(move |tx| {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE source_documents SET sweep_mark = ?4 WHERE config_id = ?1 AND user_id = ?2
+                   AND (remote_id = ?3 OR substr(remote_id, 1, length(?3) + 1) = ?3 || '#')",
+            )?;
+            for id in &ids {
+                stmt.execute(params![config, user, id, mark])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn sweep_unmarked(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        mark: &str,
+    ) -> StoreResult<Vec<String>> {
+        let (user, config, mark) = (user_id.0.clone(), config_id.0.clone(), mark.to_string());
+        self.transaction(move |tx| {
+            let ids: Vec<String> = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT remote_id FROM source_documents
+                     WHERE config_id = ?1 AND user_id = ?2 AND (sweep_mark IS NULL OR sweep_mark != ?3)",
+                )?;
+                stmt.query_map(params![config, user, mark], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+            };
+            tx.execute(
+                "DELETE FROM source_documents
+                 WHERE config_id = ?1 AND user_id = ?2 AND (sweep_mark IS NULL OR sweep_mark != ?3)",
+                params![config, user, mark],
+            )?;
+            Ok(ids)
         })
         .await
     }
