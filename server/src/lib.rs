@@ -13,5 +13,6 @@ pub mod secrets;
 pub mod service;
 pub mod startup;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 pub mod vault;

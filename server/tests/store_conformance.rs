@@ -63,6 +63,7 @@ conformance!(
     heartbeats_extend_leases_and_report_cancellation,
     expired_leases_are_reclaimed_with_their_checkpoint,
     jobs_fail_after_the_maximum_attempts,
+    a_released_job_goes_back_to_the_queue_with_its_checkpoint,
     only_the_lease_holder_can_write_a_job,
     cancelling_a_pending_job_ends_it_at_once,
     job_history_pages_newest_first,
@@ -645,6 +646,24 @@ async fn jobs_fail_after_the_maximum_attempts(store: Arc<dyn Store>) {
     assert!(failed.message.unwrap().contains("3 attempts"));
     assert!(store.claim_job("w", LEASE, now).await.unwrap().is_none());
     assert!(store.active_job(&alice, &config.id).await.unwrap().is_none());
+}
+
+async fn a_released_job_goes_back_to_the_queue_with_its_checkpoint(store: Arc<dyn Store>) {
+    let alice = new_user(&store, "alice").await;
+    let config = new_config(&store, &alice).await;
+    let job = fixtures::job(&config, JobType::Full);
+    store.enqueue_job(job.clone()).await.unwrap();
+    let now = Timestamp::now();
+    store.claim_job("w1", LEASE, now).await.unwrap().unwrap();
+    let checkpoint = serde_json::json!({ "page": "p3" });
+    store.save_checkpoint(&job.id, "w1", &checkpoint, &Progress::default()).await.unwrap();
+    assert!(!store.release_job(&job.id, "w2", now).await.unwrap(), "only the holder releases");
+    assert!(store.release_job(&job.id, "w1", now).await.unwrap());
+    let pending = store.get_job(&alice, &job.id).await.unwrap().unwrap();
+    assert_eq!((pending.job.status, pending.job.attempts, pending.lease_owner), (JobStatus::Pending, 0, None));
+    let again = store.claim_job("w2", LEASE, now).await.unwrap().unwrap();
+    assert_eq!(again.job.attempts, 1, "a release does not count as a failed attempt");
+    assert_eq!(again.checkpoint, Some(checkpoint));
 }
 
 async fn only_the_lease_holder_can_write_a_job(store: Arc<dyn Store>) {

@@ -4,7 +4,9 @@
 //! per area.
 
 mod accounts;
+mod configs;
 mod connections;
+mod dashboard;
 mod oauth_flow;
 mod port;
 mod vault_rotation;
@@ -38,6 +40,10 @@ pub struct Service {
     pub providers: Arc<Providers>,
     pub tokens: Arc<TokenManager>,
     pub limiter: LoginLimiter,
+    /// Live job events for the UI.
+    pub events: Arc<crate::sync::events::EventBus>,
+    /// Wakes idle workers of this instance when a job is enqueued here.
+    pub job_wakeup: tokio::sync::Notify,
     started_at: Instant,
 }
 
@@ -96,6 +102,8 @@ impl Service {
             providers: Arc::new(providers),
             tokens,
             limiter: LoginLimiter::default(),
+            events: Arc::default(),
+            job_wakeup: tokio::sync::Notify::new(),
             started_at: Instant::now(),
         });
         service.bootstrap_admin().await?;

@@ -315,6 +315,10 @@ pub trait Store: Send + Sync + 'static {
         end: JobEnd,
         now: Timestamp,
     ) -> StoreResult<bool>;
+    /// Hands a running job back to the queue (a worker shutting down): pending
+    /// again with its checkpoint, this attempt not counted. `false` if `worker`
+    /// does not hold it.
+    async fn release_job(&self, job_id: &JobId, worker: &str, now: Timestamp) -> StoreResult<bool>;
     /// # Behavior
     /// A pending job is cancelled at once; a running job gets `cancel_requested`
     /// and its worker stops at the next heartbeat. Ended jobs are left alone.

@@ -1126,6 +1126,21 @@ impl Store for MongoStore {
         self.update_leased_job(job_id, worker, update).await
     }
 
+    async fn release_job(&self, job_id: &JobId, worker: &str, now: Timestamp) -> StoreResult<bool> {
+        let released = self
+            .jobs
+            .update_one(
+                leased(job_id, worker),
+                doc! {
+                    "$set": { "status": JobStatus::Pending.as_str(), "updated_at": date(now) },
+                    "$inc": { "attempts": -1_i64 },
+                    "$unset": { "lease_owner": "", "lease_expires_at": "" },
+                },
+            )
+            .await?;
+        Ok(released.matched_count == 1)
+    }
+
     async fn request_cancel(
         &self,
         user_id: &UserId,

@@ -1159,6 +1159,24 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn release_job(&self, job_id: &JobId, worker: &str, now: Timestamp) -> StoreResult<bool> {
+        let (id, worker) = (job_id.clone(), worker.to_string());
+        self.transaction(move |tx| {
+            let released = with_leased_job(tx, &id, &worker, |job| {
+                job.status = JobStatus::Pending;
+                job.attempts = job.attempts.saturating_sub(1);
+            })?;
+            if released {
+                tx.execute(
+                    "UPDATE sync_jobs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?2 WHERE id = ?1",
+                    params![id.0, now.millis()],
+                )?;
+            }
+            Ok(released)
+        })
+        .await
+    }
+
     async fn request_cancel(
         &self,
         user_id: &UserId,
