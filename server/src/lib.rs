@@ -2,6 +2,7 @@
 //! (store, vault, providers, sync) behind the service port.
 
 pub mod cli;
+pub mod ingest;
 pub mod config;
 pub mod routes;
 pub mod service;
