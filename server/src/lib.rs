@@ -2,8 +2,8 @@
 //! (store, vault, providers, sync) behind the service port.
 
 pub mod cli;
-pub mod ingest;
 pub mod config;
+pub mod ingest;
 pub mod routes;
 pub mod service;
 pub mod startup;

@@ -130,7 +130,8 @@ mod tests {
     /// Every chunk must be the text found at its `char_start`.
     fn assert_offsets(text: &str, chunks: &[Chunk]) {
         for c in chunks {
-            let at: String = text.chars().skip(c.char_start as usize).take(c.text.chars().count()).collect();
+            let at: String =
+                text.chars().skip(c.char_start as usize).take(c.text.chars().count()).collect();
             assert_eq!(at, c.text, "chunk {} is not at its char_start", c.index);
         }
     }
@@ -161,7 +162,8 @@ mod tests {
 
     #[test]
     fn paragraph_breaks_are_preferred_over_sentences_and_words() {
-        let text = "First paragraph here. It has two sentences.\n\nSecond one follows and is long enough.";
+        let text =
+            "First paragraph here. It has two sentences.\n\nSecond one follows and is long enough.";
         let chunks = chunk(text, &opts(60, 0));
         assert_eq!(chunks[0].text, "First paragraph here. It has two sentences.");
         assert!(chunks[1].text.starts_with("Second one"));
@@ -208,7 +210,8 @@ mod tests {
         let chunks = chunk(text, &opts(4, 1));
         assert!(chunks.iter().all(|c| c.text.chars().count() <= 4));
         assert_offsets(text, &chunks);
-        let rebuilt: String = chunks.iter().map(|c| c.text.chars().skip(1).collect::<String>()).collect();
+        let rebuilt: String =
+            chunks.iter().map(|c| c.text.chars().skip(1).collect::<String>()).collect();
         assert!(rebuilt.len() < text.len());
         assert_eq!(chunks[0].text, "éééé");
         assert_eq!(chunks[1].char_start, 3);

@@ -98,7 +98,9 @@ pub fn detect_format(input: &[u8], hint: &DocumentHint<'_>) -> Result<Format, Ex
                 Ok(format)
             }
         }
-        Some(Format::Text) => Ok(sniff_text(input).filter(|f| *f == Format::Html).unwrap_or(Format::Text)),
+        Some(Format::Text) => {
+            Ok(sniff_text(input).filter(|f| *f == Format::Html).unwrap_or(Format::Text))
+        }
         Some(format) => Ok(format),
         None if texty => Ok(sniff_text(input).unwrap_or(Format::Text)),
         None => Err(ExtractError::unsupported("unrecognised binary content")),
@@ -200,9 +202,11 @@ fn looks_like_email(head: &[u8]) -> bool {
     let lower = text.to_ascii_lowercase();
     let known = ["\nfrom:", "\nsubject:", "\ndate:", "\nmessage-id:", "\nmime-version:", "\nto:"];
     let hits = known.iter().filter(|h| lower.contains(*h)).count()
-        + usize::from(["from:", "received:", "return-path:", "message-id:", "date:"]
-            .iter()
-            .any(|h| lower.starts_with(h)));
+        + usize::from(
+            ["from:", "received:", "return-path:", "message-id:", "date:"]
+                .iter()
+                .any(|h| lower.starts_with(h)),
+        );
     hits >= 2
 }
 
@@ -225,8 +229,13 @@ fn from_mime(mime_type: Option<&str>) -> Option<Format> {
         "message/rfc822" => Format::Email,
         CONFLUENCE_STORAGE_MIME => Format::ConfluenceStorage,
         JIRA_ISSUE_MIME => Format::JiraIssue,
-        "application/xml" | "application/x-yaml" | "application/yaml" | "application/toml"
-        | "application/x-sh" | "application/javascript" | "application/sql" => Format::Text,
+        "application/xml"
+        | "application/x-yaml"
+        | "application/yaml"
+        | "application/toml"
+        | "application/x-sh"
+        | "application/javascript"
+        | "application/sql" => Format::Text,
         other if other.starts_with("text/") => Format::Text,
         _ => return None,
     };
@@ -249,8 +258,8 @@ fn from_extension(name: &str) -> Option<Format> {
         "eml" => Format::Email,
         "txt" | "text" | "log" | "rst" | "adoc" | "org" | "tex" | "xml" | "yaml" | "yml"
         | "toml" | "ini" | "cfg" | "conf" | "srt" | "vtt" | "rs" | "py" | "js" | "ts" | "java"
-        | "go" | "c" | "h" | "cpp" | "hpp" | "cs" | "rb" | "php" | "sh" | "sql" | "css"
-        | "kt" | "swift" => Format::Text,
+        | "go" | "c" | "h" | "cpp" | "hpp" | "cs" | "rb" | "php" | "sh" | "sql" | "css" | "kt"
+        | "swift" => Format::Text,
         _ => return None,
     };
     Some(format)

@@ -54,7 +54,8 @@ pub(crate) fn extract(input: &[u8], out: &mut Output<'_>) -> Result<(), ExtractE
     out.text.paragraph();
 
     // mail-parser lists the HTML alternative under text_body when there is no text part.
-    let body_ids = if message.text_body.is_empty() { &message.html_body } else { &message.text_body };
+    let body_ids =
+        if message.text_body.is_empty() { &message.html_body } else { &message.text_body };
     for &id in body_ids {
         let Some(part) = message.parts.get(id as usize) else {
             continue;

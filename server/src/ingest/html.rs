@@ -111,6 +111,8 @@ struct State {
     dialect: Dialect,
     skip_depth: u32,
     pre_depth: u32,
+    /// Inside a table cell, blocks only separate words: the row stays one line.
+    cell_depth: u32,
     /// Inside `ac:link`: the target's name, shown when the link has no body of its own.
     link_fallback: Option<String>,
     link_has_body: bool,
@@ -123,6 +125,7 @@ fn convert(src: &str, dialect: Dialect, out: &mut Output<'_>) -> Result<(), Extr
         dialect,
         skip_depth: 0,
         pre_depth: 0,
+        cell_depth: 0,
         link_fallback: None,
         link_has_body: false,
         first_heading: None,
@@ -154,7 +157,8 @@ fn convert(src: &str, dialect: Dialect, out: &mut Output<'_>) -> Result<(), Extr
         } else if rest.starts_with("<!") || rest.starts_with("<?") {
             i = find(src, i, ">").map_or(bytes.len(), |n| n + 1);
         } else if let Some(after) = rest.strip_prefix("</") {
-            let name_len = after.find(|c: char| c == '>' || c.is_whitespace()).unwrap_or(after.len());
+            let name_len =
+                after.find(|c: char| c == '>' || c.is_whitespace()).unwrap_or(after.len());
             let name = after[..name_len].to_ascii_lowercase();
             end_tag(&name, &mut st, out);
             i = find(src, i, ">").map_or(bytes.len(), |n| n + 1);
@@ -204,11 +208,13 @@ fn start_tag(name: &str, attrs: &str, self_closing: bool, st: &mut State, out: &
         }
         return;
     }
-    if is_paragraph(name) {
-        out.text.paragraph();
-    } else if is_block(name) {
-        out.text.newline();
+    match name {
+        // Unclosed cells (valid HTML) must not leak into the next row.
+        "tr" | "table" => st.cell_depth = 0,
+        "td" | "th" => st.cell_depth += 1,
+        _ => {}
     }
+    separate(name, st, out);
     match name {
         "br" => out.text.newline(),
         "pre" | "ac:plain-text-body" => st.pre_depth += 1,
@@ -236,7 +242,6 @@ fn start_tag(name: &str, attrs: &str, self_closing: bool, st: &mut State, out: &
             if let Some(value) = attribute(attrs, "datetime") {
                 out.text.space();
                 out.text.push(&value);
-                out.text.space();
             }
         }
         "img" if st.dialect == Dialect::Html => {
@@ -260,7 +265,11 @@ fn end_tag(name: &str, st: &mut State, out: &mut Output<'_>) {
         return;
     }
     match name {
-        "td" | "th" => out.text.tab(),
+        "td" | "th" => {
+            st.cell_depth = st.cell_depth.saturating_sub(1);
+            out.text.tab();
+        }
+        "tr" | "table" => st.cell_depth = 0,
         "pre" | "ac:plain-text-body" => st.pre_depth = st.pre_depth.saturating_sub(1),
         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
             if let Some(heading) = st.heading_text.take().filter(|h| !h.trim().is_empty()) {
@@ -277,9 +286,19 @@ fn end_tag(name: &str, st: &mut State, out: &mut Output<'_>) {
         }
         _ => {}
     }
-    if is_paragraph(name) {
+    separate(name, st, out);
+}
+
+/// The break a block element puts around itself.
+fn separate(name: &str, st: &State, out: &mut Output<'_>) {
+    if !is_paragraph(name) && !is_block(name) {
+        return;
+    }
+    if st.cell_depth > 0 {
+        out.text.space();
+    } else if is_paragraph(name) {
         out.text.paragraph();
-    } else if is_block(name) {
+    } else {
         out.text.newline();
     }
 }
@@ -325,7 +344,8 @@ fn parse_tag(src: &str, at: usize) -> Option<(usize, String, &str, bool)> {
     let bytes = src.as_bytes();
     let name_start = at + 1;
     let mut j = name_start;
-    while j < bytes.len() && !bytes[j].is_ascii_whitespace() && bytes[j] != b'>' && bytes[j] != b'/' {
+    while j < bytes.len() && !bytes[j].is_ascii_whitespace() && bytes[j] != b'>' && bytes[j] != b'/'
+    {
         j += 1;
     }
     let name = src.get(name_start..j)?.to_ascii_lowercase();

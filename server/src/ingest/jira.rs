@@ -35,7 +35,8 @@ pub(crate) fn extract_issue(input: &[u8], out: &mut Output<'_>) -> Result<(), Ex
         ("reporter", "displayName", "reporter"),
         ("assignee", "displayName", "assignee"),
     ] {
-        if let Some(value) = fields.get(field).and_then(|f| f.get(name_key)).and_then(Value::as_str) {
+        if let Some(value) = fields.get(field).and_then(|f| f.get(name_key)).and_then(Value::as_str)
+        {
             meta.insert(meta_key.into(), Value::String(value.to_string()));
         }
     }
@@ -84,7 +85,8 @@ pub(crate) fn extract_issue(input: &[u8], out: &mut Output<'_>) -> Result<(), Ex
             .and_then(Value::as_str)
             .unwrap_or("Unknown");
         let created = comment.get("created").and_then(Value::as_str).unwrap_or_default();
-        let byline = if created.is_empty() { author.to_string() } else { format!("{author} ({created}):") };
+        let byline =
+            if created.is_empty() { author.to_string() } else { format!("{author} ({created}):") };
         out.text.push(&byline);
         out.text.newline();
         if let Some(body) = comment.get("body") {

@@ -189,11 +189,13 @@ pub(crate) fn extract_docx(input: &[u8], out: &mut Output<'_>) -> Result<(), Ext
 fn docx_events() -> impl FnMut(Ev<'_>, &mut Output<'_>) -> Result<(), ExtractError> {
     let mut in_text = false;
     let mut run_depth = 0u32;
+    let mut cell_depth = 0u32;
     move |ev, out| {
         match ev {
             Ev::Start(e) => match local(e) {
                 "t" => in_text = true,
                 "r" => run_depth += 1,
+                "tc" => cell_depth += 1,
                 "tab" if run_depth > 0 => out.text.tab(),
                 "br" | "cr" if run_depth > 0 => out.text.newline(),
                 _ => {}
@@ -206,8 +208,13 @@ fn docx_events() -> impl FnMut(Ev<'_>, &mut Output<'_>) -> Result<(), ExtractErr
             Ev::End(name) => match name {
                 "t" => in_text = false,
                 "r" => run_depth = run_depth.saturating_sub(1),
+                // Paragraphs inside a table cell stay on the row's line.
+                "p" if cell_depth > 0 => out.text.space(),
                 "p" | "tr" => out.text.newline(),
-                "tc" => out.text.tab(),
+                "tc" => {
+                    cell_depth = cell_depth.saturating_sub(1);
+                    out.text.tab();
+                }
                 _ => {}
             },
             Ev::Text(t) if in_text => out.text.push(t),
@@ -289,10 +296,12 @@ fn drawing_events(notes: bool) -> impl FnMut(Ev<'_>, &mut Output<'_>) -> Result<
     let mut shape = String::new();
     let mut shape_is_body = false;
     let mut started_notes = false;
+    let mut cell_depth = 0u32;
     move |ev, out| {
         match ev {
             Ev::Start(e) | Ev::Empty(e) => match local(e) {
                 "t" => in_text = matches!(ev, Ev::Start(_)),
+                "tc" if matches!(ev, Ev::Start(_)) => cell_depth += 1,
                 "br" if notes => shape.push('\n'),
                 "br" => out.text.newline(),
                 "sp" if notes => {
@@ -305,8 +314,12 @@ fn drawing_events(notes: bool) -> impl FnMut(Ev<'_>, &mut Output<'_>) -> Result<
             Ev::End(name) => match name {
                 "t" => in_text = false,
                 "p" if notes => shape.push('\n'),
+                "p" if cell_depth > 0 => out.text.space(),
                 "p" | "tr" => out.text.newline(),
-                "tc" => out.text.tab(),
+                "tc" => {
+                    cell_depth = cell_depth.saturating_sub(1);
+                    out.text.tab();
+                }
                 "sp" if notes && shape_is_body && !shape.trim().is_empty() => {
                     if !started_notes {
                         out.text.push("Notes: ");
@@ -388,7 +401,11 @@ fn shared_strings(
             Ev::End("rPh") => in_phonetic = false,
             Ev::End("si") => {
                 total += current.len();
-                strings.push(if total <= max { std::mem::take(&mut current) } else { String::new() });
+                strings.push(if total <= max {
+                    std::mem::take(&mut current)
+                } else {
+                    String::new()
+                });
             }
             Ev::Text(t) if in_text && !in_phonetic && total + current.len() <= max => {
                 current.push_str(t)
@@ -402,7 +419,9 @@ fn shared_strings(
 
 /// One line per row, cells separated by tabs; skipped columns keep their tab (up to a bound,
 /// so a lone cell in column XFD does not become 16,000 tabs).
-fn sheet_events(shared: &[String]) -> impl FnMut(Ev<'_>, &mut Output<'_>) -> Result<(), ExtractError> {
+fn sheet_events(
+    shared: &[String],
+) -> impl FnMut(Ev<'_>, &mut Output<'_>) -> Result<(), ExtractError> {
     const MAX_GAP: u32 = 32;
     let mut cell_type = String::new();
     let mut value = String::new();
@@ -436,23 +455,17 @@ fn sheet_events(shared: &[String]) -> impl FnMut(Ev<'_>, &mut Output<'_>) -> Res
                         _ => value.as_str(),
                     };
                     if !text.trim().is_empty() {
-                        if column > next_column && next_column > 1 {
-                            for _ in 0..(column - next_column).min(MAX_GAP) {
-                                out.text.push("\t");
-                            }
-                        }
                         if next_column > 1 {
+                            out.text.push("\t");
+                        }
+                        for _ in 0..column.saturating_sub(next_column).min(MAX_GAP) {
                             out.text.push("\t");
                         }
                         out.text.push(text.trim());
                         next_column = column.max(next_column) + 1;
                     }
                 }
-                "row" => {
-                    if next_column > 1 {
-                        out.text.newline();
-                    }
-                }
+                "row" if next_column > 1 => out.text.newline(),
                 _ => {}
             },
             Ev::Text(t) if in_value && value.len() < out.limits.max_text_chars => value.push_str(t),
@@ -464,10 +477,9 @@ fn sheet_events(shared: &[String]) -> impl FnMut(Ev<'_>, &mut Output<'_>) -> Res
 
 /// "C12" → 3.
 fn column_number(reference: &str) -> u32 {
-    reference
-        .bytes()
-        .take_while(u8::is_ascii_alphabetic)
-        .fold(0u32, |n, b| n.saturating_mul(26).saturating_add(u32::from(b.to_ascii_uppercase() - b'A' + 1)))
+    reference.bytes().take_while(u8::is_ascii_alphabetic).fold(0u32, |n, b| {
+        n.saturating_mul(26).saturating_add(u32::from(b.to_ascii_uppercase() - b'A' + 1))
+    })
 }
 
 pub(crate) fn extract_odt(input: &[u8], out: &mut Output<'_>) -> Result<(), ExtractError> {
@@ -476,15 +488,19 @@ pub(crate) fn extract_odt(input: &[u8], out: &mut Output<'_>) -> Result<(), Extr
     // Deleted text of tracked changes and annotations are not part of the document.
     let mut skip_depth = 0u32;
     let mut paragraph_depth = 0u32;
+    let mut cell_depth = 0u32;
     required_part(&mut archive, "content.xml", out, move |ev, out| {
         match ev {
-            Ev::Start(e) if skip_depth > 0 || matches!(local(e), "tracked-changes" | "annotation") => {
+            Ev::Start(e)
+                if skip_depth > 0 || matches!(local(e), "tracked-changes" | "annotation") =>
+            {
                 skip_depth += 1
             }
             Ev::End(_) if skip_depth > 0 => skip_depth -= 1,
             _ if skip_depth > 0 => {}
             Ev::Start(e) | Ev::Empty(e) => match local(e) {
                 "p" | "h" if matches!(ev, Ev::Start(_)) => paragraph_depth += 1,
+                "table-cell" if matches!(ev, Ev::Start(_)) => cell_depth += 1,
                 "p" | "h" => out.text.newline(),
                 "s" => {
                     let count = attr(e, "text:c").and_then(|c| c.parse().ok()).unwrap_or(1usize);
@@ -497,10 +513,13 @@ pub(crate) fn extract_odt(input: &[u8], out: &mut Output<'_>) -> Result<(), Extr
             Ev::End(name) => match name {
                 "p" | "h" => {
                     paragraph_depth = paragraph_depth.saturating_sub(1);
-                    out.text.newline();
+                    if cell_depth > 0 { out.text.space() } else { out.text.newline() }
                 }
                 "table-row" => out.text.newline(),
-                "table-cell" => out.text.tab(),
+                "table-cell" => {
+                    cell_depth = cell_depth.saturating_sub(1);
+                    out.text.tab();
+                }
                 _ => {}
             },
             // ODF collapses white space in paragraphs like HTML does (`text:s` spells out more).

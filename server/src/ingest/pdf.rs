@@ -57,6 +57,9 @@ fn extract_document(input: &[u8], out: &mut Output<'_>) -> Result<(), ExtractErr
         out.metadata.insert("author".into(), Value::String(author.trim().to_string()));
     }
     let pages = doc.get_pages();
+    if pages.is_empty() {
+        return Err(ExtractError::parse("the PDF has no pages"));
+    }
     out.metadata.insert("page_count".into(), Value::from(pages.len()));
 
     let mut interpreter = Interpreter {
@@ -182,7 +185,9 @@ impl<'d> Interpreter<'d> {
         let limit = usize::try_from(self.remaining).unwrap_or(usize::MAX);
         let content = match self.doc.get_page_content_with_limit(page_id, limit) {
             Ok(content) => content,
-            Err(e @ lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
+            Err(
+                e @ lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. }),
+            ) => {
                 return Err(PageError::Fatal(pdf_error(e)));
             }
             Err(_) => return Err(PageError::Skipped),
@@ -225,11 +230,7 @@ impl<'d> Interpreter<'d> {
             let args = &op.operands;
             let num = |i: usize| args.get(i).and_then(|o| o.as_float().ok()).unwrap_or(0.0);
             match op.operator.as_str() {
-                "q" => {
-                    if stack.len() < MAX_STATE_DEPTH {
-                        stack.push(state.clone());
-                    }
-                }
+                "q" if stack.len() < MAX_STATE_DEPTH => stack.push(state.clone()),
                 "Q" => {
                     if let Some(saved) = stack.pop() {
                         *state = saved;
@@ -339,7 +340,9 @@ impl<'d> Interpreter<'d> {
         let limit = usize::try_from(self.remaining).unwrap_or(usize::MAX);
         let content = match stream.get_plain_content_with_limit(limit) {
             Ok(content) => content,
-            Err(e @ lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
+            Err(
+                e @ lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. }),
+            ) => {
                 return Err(PageError::Fatal(pdf_error(e)));
             }
             Err(_) => return Ok(()),
@@ -377,7 +380,10 @@ impl<'d> Interpreter<'d> {
         let Some(font) = state.font.clone() else {
             return;
         };
-        let trm = mul(&[state.size * state.scale, 0.0, 0.0, state.size, 0.0, state.rise], &mul(tm, &state.ctm));
+        let trm = mul(
+            &[state.size * state.scale, 0.0, 0.0, state.size, 0.0, state.rise],
+            &mul(tm, &state.ctm),
+        );
         let (x, y) = (trm[4], trm[5]);
         let size = (trm[2] * trm[2] + trm[3] * trm[3]).sqrt().max(0.01);
 
@@ -409,7 +415,10 @@ impl<'d> Interpreter<'d> {
             advance += w * state.scale;
         });
         *tm = translate(tm, advance, 0.0);
-        let end = mul(&[state.size * state.scale, 0.0, 0.0, state.size, 0.0, state.rise], &mul(tm, &state.ctm));
+        let end = mul(
+            &[state.size * state.scale, 0.0, 0.0, state.size, 0.0, state.rise],
+            &mul(tm, &state.ctm),
+        );
         self.last = Some(Pen { x: end[4], y, size });
     }
 
@@ -460,9 +469,16 @@ enum Decoder<'d> {
 }
 
 enum Widths {
-    Simple { first: u32, widths: Vec<f32>, missing: f32 },
+    Simple {
+        first: u32,
+        widths: Vec<f32>,
+        missing: f32,
+    },
     /// Ranges keyed by their first CID: (last CID, width).
-    Composite { default: f32, ranges: BTreeMap<u32, (u32, f32)> },
+    Composite {
+        default: f32,
+        ranges: BTreeMap<u32, (u32, f32)>,
+    },
 }
 
 impl<'d> Font<'d> {
@@ -480,7 +496,11 @@ impl<'d> Font<'d> {
         } else {
             0.001
         };
-        Self { decoder: Decoder::Simple(simple_table(doc, dict)), widths: simple_widths(doc, dict), width_scale }
+        Self {
+            decoder: Decoder::Simple(simple_table(doc, dict)),
+            widths: simple_widths(doc, dict),
+            width_scale,
+        }
     }
 
     fn composite(doc: &'d Document, dict: &'d Dictionary) -> Self {
@@ -529,9 +549,9 @@ impl<'d> Font<'d> {
     fn for_each_code(&self, bytes: &[u8], mut f: impl FnMut(u32, bool)) {
         match self.decoder {
             Decoder::Simple(_) => bytes.iter().for_each(|&b| f(u32::from(b), b == b' ')),
-            Decoder::Composite(_) => bytes
-                .chunks(2)
-                .for_each(|pair| f(pair.iter().fold(0u32, |code, &b| code << 8 | u32::from(b)), false)),
+            Decoder::Composite(_) => bytes.chunks(2).for_each(|pair| {
+                f(pair.iter().fold(0u32, |code, &b| code << 8 | u32::from(b)), false)
+            }),
         }
     }
 
@@ -555,24 +575,40 @@ impl<'d> Font<'d> {
 /// The 256 codes of a simple font as text. A ToUnicode map wins where it maps a code (it is
 /// how producers spell out subset and symbolic fonts); the font's encoding fills in the rest.
 fn simple_table(doc: &Document, dict: &Dictionary) -> Box<[Box<str>]> {
-    let base = dict.get_font_encoding(doc).ok();
-    let unicode = if dict.has(b"ToUnicode") && dict.has(b"Encoding") {
-        let mut without_encoding = dict.clone();
-        without_encoding.remove(b"Encoding");
-        let encoding = without_encoding.get_font_encoding(doc).ok();
-        Some((0u8..=255).map(|b| decode_one(encoding.as_ref(), b)).collect::<Vec<_>>())
+    // Owned edited copies of the font dictionary; the encodings borrow them.
+    let (base_dict, unicode_dict);
+    let (base, unicode) = if dict.has(b"ToUnicode") {
+        // The base: the encoding without ToUnicode, and without a Differences array, whose
+        // glyph names in such fonts are often private (/g43) and only make lopdf complain.
+        let mut base = dict.clone();
+        base.remove(b"ToUnicode");
+        let base_name = dict.get_deref(b"Encoding", doc).ok().and_then(|e| match e {
+            Object::Name(name) => Some(name.clone()),
+            Object::Dictionary(d) => {
+                d.get(b"BaseEncoding").and_then(Object::as_name).ok().map(<[u8]>::to_vec)
+            }
+            _ => None,
+        });
+        match base_name {
+            Some(name) => base.set("Encoding", Object::Name(name)),
+            None => {
+                base.remove(b"Encoding");
+            }
+        }
+        let mut unicode = dict.clone();
+        unicode.remove(b"Encoding");
+        base_dict = base;
+        unicode_dict = unicode;
+        (base_dict.get_font_encoding(doc).ok(), unicode_dict.get_font_encoding(doc).ok())
     } else {
-        None
+        (dict.get_font_encoding(doc).ok(), None)
     };
     (0u8..=255)
         .map(|b| {
-            let mapped = unicode.as_ref().map(|table| table[usize::from(b)].clone());
-            let text = match mapped {
-                Some(text) if !text.is_empty() && !text.contains('\u{fffd}') => text,
-                _ => decode_one(base.as_ref(), b),
-            };
+            let mapped = decode_one(unicode.as_ref(), b);
+            let text = if mapped.is_empty() { decode_one(base.as_ref(), b) } else { mapped };
             // Control codes in a text string are never wanted in the output.
-            let text: String = text.chars().filter(|c| !c.is_control() || *c == '\n').collect();
+            let text: String = text.chars().filter(|c| !c.is_control()).collect();
             text.into_boxed_str()
         })
         .collect()
@@ -583,7 +619,8 @@ fn decode_one(encoding: Option<&Encoding<'_>>, byte: u8) -> Box<str> {
     if let Some(encoding) = encoding {
         let _ = encoding.write_to_string(&[byte], &mut out);
     }
-    if out == "\u{fffd}" {
+    // Unmapped codes come back as replacement characters: let the next source try.
+    if out.contains('\u{fffd}') {
         out.clear();
     }
     out.into_boxed_str()
@@ -597,7 +634,9 @@ fn simple_widths(doc: &Document, dict: &Dictionary) -> Widths {
         .map(|w| {
             w.iter()
                 .take(256)
-                .map(|o| doc.dereference(o).ok().and_then(|(_, o)| o.as_float().ok()).unwrap_or(0.0))
+                .map(|o| {
+                    doc.dereference(o).ok().and_then(|(_, o)| o.as_float().ok()).unwrap_or(0.0)
+                })
                 .collect()
         })
         .unwrap_or_default();
