@@ -9,7 +9,7 @@
 //! The corpus is ~N small text PDFs (1–20 KB) written the way common producers write them:
 //! standard Type 1 fonts with WinAnsiEncoding, subset Type 1 fonts with `Differences`, and
 //! Type 0 / Identity-H fonts with ToUnicode maps; words separated by spaces, by `TJ` kerning
-//! or by absolute positioning; 1–6 pages; FlateDecode. `--pdf-dir` adds real PDFs from a
+//! or by absolute positioning; 3–40 paragraphs, 48 lines a page; FlateDecode. `--pdf-dir` adds real PDFs from a
 //! directory as a second corpus. `pdftotext` runs once per file (how a server would call it),
 //! so its numbers include process start-up; the large-file row shows the per-byte cost without
 //! it.
@@ -74,7 +74,11 @@ fn main() {
     compare("one 200-page PDF", &large);
 
     office(&mut prose);
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("INGEST_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        println!("corpus kept in {}", dir.display());
+    }
 }
 
 fn write_pdf_corpus(dir: &Path, files: usize) -> Vec<(PathBuf, Vec<u8>)> {
@@ -83,13 +87,10 @@ fn write_pdf_corpus(dir: &Path, files: usize) -> Vec<(PathBuf, Vec<u8>)> {
     let mut prose = Prose::new(7);
     (0..files)
         .map(|i| {
-            let page_count = 1 + prose.below(6) as usize;
-            let pages: Vec<Vec<String>> = (0..page_count)
-                .map(|_| {
-                    let paragraphs = 2 + prose.below(9) as usize;
-                    prose.lines(paragraphs)
-                })
-                .collect();
+            // 3–40 paragraphs, paginated at 48 lines so no text falls off the page.
+            let paragraphs = 3 + prose.below(38) as usize;
+            let pages: Vec<Vec<String>> =
+                prose.lines(paragraphs).chunks(48).map(<[String]>::to_vec).collect();
             let bytes =
                 corpus::pdf(&pages, fonts[i % 3], gaps[(i / 3) % 3], Some("Quarterly report"));
             let path = dir.join(format!("doc{i:04}.pdf"));
@@ -115,17 +116,26 @@ fn read_dir(dir: &Path, ext: &str) -> Vec<(PathBuf, Vec<u8>)> {
 fn compare(label: &str, files: &[(PathBuf, Vec<u8>)]) {
     let bytes: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
     let limits = Limits::default();
-    // Warm-up, then the best of three runs (2-core machine with neighbours).
+    let mut our_texts = Vec::new();
+    let mut their_texts = Vec::new();
+    // The best of three runs (2-core machine with neighbours); texts kept from the last.
     let ours = (0..3)
         .map(|_| {
+            our_texts.clear();
             let start = Instant::now();
             let mut chars = 0usize;
             for (path, data) in files {
                 let name = path.to_string_lossy();
                 let hint = DocumentHint { name: &name, mime_type: Some("application/pdf") };
                 match extract(data, &hint, &limits) {
-                    Ok(x) => chars += x.text.chars().count(),
-                    Err(e) => eprintln!("{}: {e}", path.display()),
+                    Ok(x) => {
+                        chars += x.text.chars().count();
+                        our_texts.push(x.text);
+                    }
+                    Err(e) => {
+                        eprintln!("{}: {e}", path.display());
+                        our_texts.push(String::new());
+                    }
                 }
             }
             (start.elapsed(), chars)
@@ -134,18 +144,21 @@ fn compare(label: &str, files: &[(PathBuf, Vec<u8>)]) {
         .unwrap_or_default();
     let poppler = (0..3)
         .map(|_| {
+            their_texts.clear();
             let start = Instant::now();
             let mut chars = 0usize;
             for (path, _) in files {
-                match Command::new("pdftotext")
-                    .arg("-q")
-                    .arg("-enc")
-                    .arg("UTF-8")
+                let run = Command::new("pdftotext")
+                    .args(["-q", "-enc", "UTF-8"])
                     .arg(path)
                     .arg("-")
-                    .output()
-                {
-                    Ok(out) => chars += String::from_utf8_lossy(&out.stdout).chars().count(),
+                    .output();
+                match run {
+                    Ok(out) => {
+                        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                        chars += text.chars().count();
+                        their_texts.push(text);
+                    }
                     Err(e) => {
                         eprintln!("pdftotext: {e}");
                         return (Duration::MAX, 0);
@@ -168,10 +181,34 @@ fn compare(label: &str, files: &[(PathBuf, Vec<u8>)]) {
     };
     row("ours", ours);
     row("pdftotext", poppler);
+    // Same words in the same order as poppler, ignoring layout whitespace.
+    let same = our_texts
+        .iter()
+        .zip(&their_texts)
+        .filter(|(a, b)| a.split_whitespace().eq(b.split_whitespace()))
+        .count();
+    if let Some((i, (a, b))) = our_texts
+        .iter()
+        .zip(&their_texts)
+        .enumerate()
+        .find(|(_, (a, b))| !a.split_whitespace().eq(b.split_whitespace()))
+    {
+        let (a, b): (Vec<&str>, Vec<&str>) =
+            (a.split_whitespace().collect(), b.split_whitespace().collect());
+        let at = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+        let from = at.saturating_sub(3);
+        println!(
+            "  first difference in {}: ours {:?} / pdftotext {:?}",
+            files[i].0.display(),
+            &a[from..(at + 4).min(a.len())],
+            &b[from..(at + 4).min(b.len())]
+        );
+    }
     println!(
-        "{:<34} {:>10.2}x",
+        "{:<34} {:>10.2}x   same words as pdftotext: {same}/{}",
         format!("{label}: ours / pdftotext"),
-        poppler.0.as_secs_f64() / ours.0.as_secs_f64()
+        poppler.0.as_secs_f64() / ours.0.as_secs_f64(),
+        files.len()
     );
 }
 

@@ -221,6 +221,15 @@ fn pptx_slides_follow_presentation_order_with_speaker_notes() {
     );
 }
 
+#[test]
+fn odt_headings_paragraphs_and_tables_are_read_and_deleted_changes_are_not() {
+    let odt = corpus::odt("Minutes", &["First   point  &  more.", "Second point."]);
+    let x = run(&odt, "minutes", None);
+    assert_eq!(x.mime_type, "application/vnd.oasis.opendocument.text");
+    assert_eq!(x.title.as_deref(), Some("Minutes"));
+    assert_eq!(lines(&x.text), vec!["Minutes", "First point & more.", "Second point.", "a\tb"]);
+}
+
 // ---------------------------------------------------------------- Markup and text
 
 #[test]

@@ -38,9 +38,16 @@ pub(crate) fn sniff_office(input: &[u8]) -> Option<Format> {
 
 /// ODF stores its MIME type uncompressed as the first entry, so it can be read from the bytes.
 fn mimetype_is(input: &[u8], mime: &str) -> bool {
-    // Local header: 30 fixed bytes, then the name "mimetype", then the stored content.
-    input.get(30..38) == Some(b"mimetype".as_slice())
-        && input.get(38..38 + mime.len()) == Some(mime.as_bytes())
+    // Local file header: 30 fixed bytes (name length at 26, extra length at 28), the name,
+    // the extra field, then the stored content.
+    let len_at =
+        |at: usize| input.get(at..at + 2).map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])));
+    let (Some(name_len), Some(extra_len)) = (len_at(26), len_at(28)) else {
+        return false;
+    };
+    let content = 30 + name_len + extra_len;
+    input.get(30..30 + name_len) == Some(b"mimetype".as_slice())
+        && input.get(content..content + mime.len()) == Some(mime.as_bytes())
 }
 
 pub(crate) struct Archive<'a> {
