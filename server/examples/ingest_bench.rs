@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p server --example ingest_bench -- [--files N] [--pdf-dir DIR]
 //! cargo run --release -p server --example ingest_bench -- --dump FILE   # print one extraction
+//! valgrind --tool=callgrind target/release/examples/ingest_bench --ours-only --files 50
 //! ```
 //!
 //! The corpus is ~N small text PDFs (1–20 KB) written the way common producers write them:
@@ -41,6 +42,20 @@ fn main() {
         return;
     }
     let files: usize = flag("--files").and_then(|n| n.parse().ok()).unwrap_or(500);
+    if args.iter().any(|a| a == "--ours-only") {
+        // For profilers (valgrind --tool=callgrind): our extraction only, no subprocesses.
+        let dir = std::env::temp_dir().join(format!("ingest-profile-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let pdfs = write_pdf_corpus(&dir, files);
+        let _ = std::fs::remove_dir_all(&dir);
+        let start = Instant::now();
+        for (_, data) in &pdfs {
+            let _ =
+                extract(data, &DocumentHint { name: "a.pdf", mime_type: None }, &Limits::default());
+        }
+        println!("{} files in {:?}", pdfs.len(), start.elapsed());
+        return;
+    }
 
     let dir = std::env::temp_dir().join(format!("ingest-bench-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);

@@ -57,6 +57,32 @@ fn damaged_pdfs_never_hang_and_end_in_text_or_a_parse_error() {
 }
 
 #[test]
+fn a_pdf_content_stream_that_inflates_past_the_budget_is_too_large() {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.4");
+    // 64 MiB of spaces: about 64 KiB compressed, far over 100:1 and the 16 MiB floor.
+    let mut content = Stream::new(dictionary! {}, vec![b' '; 64 << 20]);
+    content.compress().expect("compress");
+    let content = doc.add_object(content);
+    let pages = doc.new_object_id();
+    let page =
+        doc.add_object(dictionary! { "Type" => "Page", "Parent" => pages, "Contents" => content });
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+        ),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+    doc.trailer.set("Root", catalog);
+    let mut pdf = Vec::new();
+    doc.save_to(&mut pdf).expect("write pdf");
+    assert!(pdf.len() < 1 << 20, "bomb is {} bytes", pdf.len());
+
+    assert_eq!(kind(&pdf, "bomb.pdf", &Limits::default()), Err(ExtractErrorKind::TooLarge));
+}
+
+#[test]
 fn a_truncated_docx_is_a_parse_error() {
     let docx = corpus::docx("t", &["Some text that is long enough to matter.".to_string()], &[]);
     let truncated = &docx[..docx.len() / 2];

@@ -207,7 +207,7 @@ pub(crate) fn adf(node: &Value, out: &mut Output<'_>, depth: usize) -> Result<()
             for (i, item) in children.iter().enumerate() {
                 out.text.newline();
                 if kind == "orderedList" {
-                    out.text.push(&format!("{}. ", start + i as u64));
+                    out.text.push(&format!("{}. ", start.saturating_add(i as u64)));
                 } else {
                     out.text.push("- ");
                 }

@@ -8,7 +8,10 @@
 //!
 //! Limits are enforced while reading, never after: archives count inflated bytes as they
 //! stream, PDF streams decompress against a budget, and the text sink stops the extractor
-//! once it holds `max_text_chars`.
+//! once it holds `max_text_chars`. Every extractor runs under `catch_unwind`, so a panic in a
+//! third-party parser becomes the file's parse error. Extractors check the deadline
+//! cooperatively; one step is not interruptible (lopdf parses a PDF's object table in one go),
+//! which is why [`extract_blocking`] also has its own timeout.
 //!
 //! Oversized text is **truncated, not rejected**: the first `max_text_chars` characters are
 //! kept and [`Extracted::truncated`] is set, because a partly indexed huge log or export is
@@ -186,7 +189,15 @@ pub fn extract(
     let deadline = Instant::now() + limits.timeout;
     let format = detect_format(input, hint)?;
     let mut out = Output::new(limits, deadline);
-    extract_format(format, input, hint, &mut out)?;
+    // The parsers are third-party code fed hostile bytes: a panic in one of them is this
+    // file's parse error, not a crashed worker.
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        extract_format(format, input, hint, &mut out)
+    }));
+    match run {
+        Ok(result) => result?,
+        Err(_) => return Err(ExtractError::parse("the parser failed on this file")),
+    }
     Ok(out.finish(format))
 }
 

@@ -462,7 +462,7 @@ fn sheet_events(
                             out.text.push("\t");
                         }
                         out.text.push(text.trim());
-                        next_column = column.max(next_column) + 1;
+                        next_column = column.max(next_column).saturating_add(1);
                     }
                 }
                 "row" if next_column > 1 => out.text.newline(),

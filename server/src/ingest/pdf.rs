@@ -8,12 +8,11 @@
 //! becomes a space, and a baseline change a line break (a paragraph break when it is large).
 //!
 //! Hostile files: stream inflation is bounded per stream by lopdf and in total here, form
-//! XObjects nest at most [`MAX_FORM_DEPTH`] deep without cycles, the deadline and the text
-//! cap are checked per operator, and the whole extraction runs under `catch_unwind` as a last
-//! defence against a parser panic.
+//! XObjects nest at most [`MAX_FORM_DEPTH`] deep without cycles, and the deadline and the text
+//! cap are checked per operator. (Like every extractor, this one runs under `catch_unwind` in
+//! [`super::extract`], the last defence against a parser panic.)
 
 use std::collections::{BTreeMap, HashMap};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
 use lopdf::content::Content;
@@ -30,13 +29,6 @@ const MAX_STATE_DEPTH: usize = 256;
 const MIN_STREAM_BUDGET: u64 = 16 * 1024 * 1024;
 
 pub(crate) fn extract(input: &[u8], out: &mut Output<'_>) -> Result<(), ExtractError> {
-    match catch_unwind(AssertUnwindSafe(|| extract_document(input, out))) {
-        Ok(result) => result,
-        Err(_) => Err(ExtractError::parse("the PDF parser failed on this file")),
-    }
-}
-
-fn extract_document(input: &[u8], out: &mut Output<'_>) -> Result<(), ExtractError> {
     let limits = out.limits;
     let budget = (input.len() as u64)
         .saturating_mul(limits.max_archive_ratio)
