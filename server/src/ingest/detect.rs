@@ -84,11 +84,15 @@ pub fn detect_format(input: &[u8], hint: &DocumentHint<'_>) -> Result<Format, Ex
             None => Err(ExtractError::unsupported("a zip archive that is not an office document")),
         };
     }
-    if let Some(kind) = known_binary(input) {
+    if input.starts_with(b"{\\rtf") {
+        return Err(ExtractError::unsupported("RTF files are not indexed"));
+    }
+    let texty = looks_like_text(input);
+    // Some magic numbers are short enough to begin a text file ("MZ", "ID3"): text wins.
+    if !texty && let Some(kind) = known_binary(input) {
         return Err(ExtractError::unsupported(format!("{kind} files are not indexed")));
     }
 
-    let texty = looks_like_text(input);
     match declared {
         // The bytes are not what the name says: text wins, anything else is a broken file.
         Some(format) if format.is_binary() => {
@@ -236,6 +240,8 @@ fn from_mime(mime_type: Option<&str>) -> Option<Format> {
         | "application/x-sh"
         | "application/javascript"
         | "application/sql" => Format::Text,
+        // RTF is markup, not text; reading it raw would index control words.
+        "text/rtf" | "text/richtext" => return None,
         other if other.starts_with("text/") => Format::Text,
         _ => return None,
     };
@@ -312,6 +318,12 @@ mod tests {
     }
 
     #[test]
+    fn rtf_is_unsupported_rather_than_misread_as_json() {
+        let err = detect_format(b"{\\rtf1\\ansi Hello}", &hint("letter", None));
+        assert_eq!(err.map_err(|e| e.kind), Err(super::super::ExtractErrorKind::Unsupported));
+    }
+
+    #[test]
     fn support_is_judged_by_extension_or_mime() {
         assert!(is_supported("Report.PDF", None));
         assert!(is_supported("page", Some(CONFLUENCE_STORAGE_MIME)));
@@ -319,6 +331,9 @@ mod tests {
         assert!(!is_supported("photo.jpg", Some("image/jpeg")));
         assert!(!is_supported("blob", Some("application/octet-stream")));
         assert!(!is_supported("archive.zip", None));
+        assert!(!is_supported("letter.rtf", Some("text/rtf")));
+        // A text file that happens to start like an executable is still text.
+        assert_eq!(detect_format(b"MZ hotels: 3 rooms", &hint("list.txt", None)), Ok(Format::Text));
     }
 
     #[test]
