@@ -47,6 +47,26 @@ fn chromium_pdf_with_identity_h_font_gives_its_text_title_and_pages() {
     assert!(x.text.contains("days.\n\nPage two"), "{}", x.text);
 }
 
+/// Ghostscript (ps2pdf) output: Type 1C subset fonts, one with a custom (ISO Latin-1) encoding.
+#[test]
+fn ghostscript_pdf_with_custom_encoded_type1c_fonts_reads_back() {
+    let x = run(&fixture("ghostscript-memo.pdf"), "memo.pdf", None);
+    assert_eq!(x.metadata["page_count"], 2);
+    assert_eq!(
+        lines(&x.text),
+        vec![
+            "Office memo",
+            "",
+            "The quarterly review meeting moves to Thursday. Please bring",
+            "the updated figures for the café in Zürich, 12% growth.",
+            "",
+            "Fine print: ligatures like office, file and fluffy.",
+            "",
+            "Second page, with a hyphen\u{2212}ated word."
+        ]
+    );
+}
+
 #[test]
 fn pdf_fonts_and_word_gaps_of_common_producers_all_read_back_exactly() {
     let pages = vec![
