@@ -15,11 +15,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use lopdf::content::Content;
+mod lexer;
+
 use lopdf::{Dictionary, Document, Encoding, LoadOptions, Object, ObjectId};
 use serde_json::Value;
 
 use super::{ExtractError, Output};
+use lexer::{Lexer, Operand};
 
 const MAX_FORM_DEPTH: usize = 8;
 /// `q` nesting kept on the stack; deeper saves are ignored (their restores then pop less).
@@ -164,7 +166,7 @@ struct Pen {
 
 struct Interpreter<'d> {
     doc: &'d Document,
-    fonts: HashMap<ObjectId, Rc<Font<'d>>>,
+    fonts: HashMap<FontKey, Rc<Font<'d>>>,
     /// Inflated bytes still allowed for content streams.
     remaining: u64,
     last: Option<Pen>,
@@ -208,88 +210,85 @@ impl<'d> Interpreter<'d> {
         state: &mut GState<'d>,
         out: &mut Output<'_>,
     ) -> Result<(), PageError> {
-        let Ok(content) = Content::decode(content) else {
-            return Err(PageError::Skipped);
-        };
+        let mut lexer = Lexer::new(content);
+        let mut args: Vec<Operand<'_>> = Vec::new();
         let mut stack: Vec<GState<'d>> = Vec::new();
         let mut tm = IDENTITY;
         let mut tlm = IDENTITY;
-        for op in &content.operations {
+        while let Some(operator) = lexer.next_op(&mut args) {
             out.text.tick()?;
             if out.text.is_full() {
                 return Ok(());
             }
-            let args = &op.operands;
-            let num = |i: usize| args.get(i).and_then(|o| o.as_float().ok()).unwrap_or(0.0);
-            match op.operator.as_str() {
-                "q" if stack.len() < MAX_STATE_DEPTH => stack.push(state.clone()),
-                "Q" => {
+            let num = |i: usize| args.get(i).and_then(Operand::number).unwrap_or(0.0);
+            match operator {
+                b"q" if stack.len() < MAX_STATE_DEPTH => stack.push(state.clone()),
+                b"Q" => {
                     if let Some(saved) = stack.pop() {
                         *state = saved;
                     }
                 }
-                "cm" => {
+                b"cm" => {
                     let m = [num(0), num(1), num(2), num(3), num(4), num(5)];
                     state.ctm = mul(&m, &state.ctm);
                 }
-                "BT" => {
+                b"BT" => {
                     tm = IDENTITY;
                     tlm = IDENTITY;
                 }
-                "Tf" => {
-                    state.font = args
-                        .first()
-                        .and_then(|o| o.as_name().ok())
-                        .and_then(|name| self.font(resources, name));
+                b"Tf" => {
+                    state.font = match args.first() {
+                        Some(Operand::Name(name)) => self.font(resources, name),
+                        _ => None,
+                    };
                     state.size = num(1);
                 }
-                "Tc" => state.char_spacing = num(0),
-                "Tw" => state.word_spacing = num(0),
-                "Tz" => state.scale = num(0) / 100.0,
-                "TL" => state.leading = num(0),
-                "Ts" => state.rise = num(0),
-                "Td" => {
+                b"Tc" => state.char_spacing = num(0),
+                b"Tw" => state.word_spacing = num(0),
+                b"Tz" => state.scale = num(0) / 100.0,
+                b"TL" => state.leading = num(0),
+                b"Ts" => state.rise = num(0),
+                b"Td" => {
                     tlm = translate(&tlm, num(0), num(1));
                     tm = tlm;
                 }
-                "TD" => {
+                b"TD" => {
                     state.leading = -num(1);
                     tlm = translate(&tlm, num(0), num(1));
                     tm = tlm;
                 }
-                "Tm" => {
+                b"Tm" => {
                     tlm = [num(0), num(1), num(2), num(3), num(4), num(5)];
                     tm = tlm;
                 }
-                "T*" => {
+                b"T*" => {
                     tlm = translate(&tlm, 0.0, -state.leading);
                     tm = tlm;
                 }
-                "Tj" => {
-                    if let Some(Object::String(bytes, _)) = args.first() {
+                b"Tj" => {
+                    if let Some(Operand::Str(bytes)) = args.first() {
                         self.show(bytes, state, &mut tm, out);
                     }
                 }
-                "'" | "\"" => {
-                    if op.operator == "\"" {
+                b"'" | b"\"" => {
+                    if operator == b"\"" {
                         state.word_spacing = num(0);
                         state.char_spacing = num(1);
                     }
                     tlm = translate(&tlm, 0.0, -state.leading);
                     tm = tlm;
-                    if let Some(Object::String(bytes, _)) = args.last() {
+                    if let Some(Operand::Str(bytes)) = args.last() {
                         self.show(bytes, state, &mut tm, out);
                     }
                 }
-                "TJ" => {
-                    let Some(Object::Array(items)) = args.first() else {
+                b"TJ" => {
+                    let Some(Operand::Array(items)) = args.first() else {
                         continue;
                     };
                     for item in items {
                         match item {
-                            Object::String(bytes, _) => self.show(bytes, state, &mut tm, out),
-                            Object::Integer(_) | Object::Real(_) => {
-                                let adjust = item.as_float().unwrap_or(0.0);
+                            Operand::Str(bytes) => self.show(bytes, state, &mut tm, out),
+                            Operand::Number(adjust) => {
                                 let tx = -adjust / 1000.0 * state.size * state.scale;
                                 tm = translate(&tm, tx, 0.0);
                             }
@@ -297,8 +296,8 @@ impl<'d> Interpreter<'d> {
                         }
                     }
                 }
-                "Do" => {
-                    if let Some(name) = args.first().and_then(|o| o.as_name().ok()) {
+                b"Do" => {
+                    if let Some(Operand::Name(name)) = args.first() {
                         self.form(resources, name, state, out)?;
                     }
                 }
@@ -414,21 +413,25 @@ impl<'d> Interpreter<'d> {
         self.last = Some(Pen { x: end[4], y, size });
     }
 
-    /// The font a `Tf` names, from the nearest resources that have it (cached by object id).
+    /// The font a `Tf` names, from the nearest resources that have it. Fonts are loaded once
+    /// per document: by object id, or for a font written inline, by the dictionary's address.
     fn font(&mut self, resources: &[&'d Dictionary], name: &[u8]) -> Option<Rc<Font<'d>>> {
-        let object = lookup(self.doc, resources, b"Font", name)?;
-        if let Object::Reference(id) = object {
-            if let Some(font) = self.fonts.get(id) {
-                return Some(font.clone());
+        let (key, dict) = match lookup(self.doc, resources, b"Font", name)? {
+            Object::Reference(id) => (FontKey::Object(*id), self.doc.get_dictionary(*id).ok()?),
+            object => {
+                let dict = object.as_dict().ok()?;
+                (FontKey::Inline(std::ptr::from_ref(dict) as usize), dict)
             }
-            let dict = self.doc.get_dictionary(*id).ok()?;
-            let font = Rc::new(Font::load(self.doc, dict));
-            self.fonts.insert(*id, font.clone());
-            Some(font)
-        } else {
-            Some(Rc::new(Font::load(self.doc, object.as_dict().ok()?)))
-        }
+        };
+        let font = self.fonts.entry(key).or_insert_with(|| Rc::new(Font::load(self.doc, dict)));
+        Some(font.clone())
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum FontKey {
+    Object(ObjectId),
+    Inline(usize),
 }
 
 /// `resources[category][name]`, searching the resource dictionaries in order.
