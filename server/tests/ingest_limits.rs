@@ -83,6 +83,31 @@ fn a_pdf_content_stream_that_inflates_past_the_budget_is_too_large() {
 }
 
 #[test]
+fn damaged_office_files_end_in_text_or_a_parse_error() {
+    let rows: Vec<Vec<String>> =
+        (0..20).map(|i| vec![format!("row {i}"), "value".into()]).collect();
+    let files = [
+        (
+            "a.docx",
+            corpus::docx("t", &vec!["Some paragraph text.".to_string(); 5], &[vec!["a", "b"]]),
+        ),
+        ("a.xlsx", corpus::xlsx(&[("S", rows)])),
+        ("a.pptx", corpus::pptx(&[("Title", "Body", "Notes")])),
+    ];
+    for (name, file) in &files {
+        for at in (0..file.len()).step_by(7) {
+            let mut damaged = file.clone();
+            damaged[at] ^= 0xa5;
+            let result = kind(&damaged, name, &Limits::default());
+            assert!(
+                matches!(result, Ok(_) | Err(ExtractErrorKind::Parse)),
+                "{name} flip at {at}: {result:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_truncated_docx_is_a_parse_error() {
     let docx = corpus::docx("t", &["Some text that is long enough to matter.".to_string()], &[]);
     let truncated = &docx[..docx.len() / 2];
@@ -209,7 +234,7 @@ fn error_kinds_map_to_the_job_error_types() {
 }
 
 #[tokio::test]
-async fn extract_blocking_runs_off_the_async_threads_and_returns_the_result() {
+async fn extract_blocking_returns_the_extraction_and_its_errors() {
     let bytes: Arc<[u8]> = Arc::from(sample_pdf());
     let x = extract_blocking(bytes, "a.pdf".into(), None, Limits::default()).await.expect("ok");
     assert_eq!(x.title.as_deref(), Some("Sample"));
