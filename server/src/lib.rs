@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod ingest;
 pub mod oauth;
 pub mod providers;
 pub mod routes;

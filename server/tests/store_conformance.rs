@@ -660,7 +660,10 @@ async fn a_released_job_goes_back_to_the_queue_with_its_checkpoint(store: Arc<dy
     assert!(!store.release_job(&job.id, "w2", now).await.unwrap(), "only the holder releases");
     assert!(store.release_job(&job.id, "w1", now).await.unwrap());
     let pending = store.get_job(&alice, &job.id).await.unwrap().unwrap();
-    assert_eq!((pending.job.status, pending.job.attempts, pending.lease_owner), (JobStatus::Pending, 0, None));
+    assert_eq!(
+        (pending.job.status, pending.job.attempts, pending.lease_owner),
+        (JobStatus::Pending, 0, None)
+    );
     let again = store.claim_job("w2", LEASE, now).await.unwrap().unwrap();
     assert_eq!(again.job.attempts, 1, "a release does not count as a failed attempt");
     assert_eq!(again.checkpoint, Some(checkpoint));

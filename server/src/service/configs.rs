@@ -34,37 +34,51 @@ fn check_profile_key(key: &str) -> AppResult<String> {
     if valid {
         Ok(key.to_string())
     } else {
-        Err(AppError::bad_request("profile_key is the RAG profile's key: 1 to 100 letters, digits, '-', '_', '.' or ':'"))
+        Err(AppError::bad_request(
+            "profile_key is the RAG profile's key: 1 to 100 letters, digits, '-', '_', '.' or ':'",
+        ))
     }
 }
 
 impl Service {
     /// Checks a configuration a user submitted, against the connection too: the
     /// selected folders must exist in it.
-    async fn validate_config(&self, caller: &Caller, input: &SyncConfigInput) -> AppResult<SyncConfigInput> {
+    async fn validate_config(
+        &self,
+        caller: &Caller,
+        input: &SyncConfigInput,
+    ) -> AppResult<SyncConfigInput> {
         let name = check_name("name", &input.name, 100)?;
         let profile_key = check_profile_key(&input.profile_key)?;
         if input.source_paths.is_empty() {
             return Err(AppError::bad_request("source_paths: select at least one folder"));
         }
         if input.source_paths.len() > 100 {
-            return Err(AppError::bad_request("source_paths: at most 100 folders per configuration"));
+            return Err(AppError::bad_request(
+                "source_paths: at most 100 folders per configuration",
+            ));
         }
         filters::validate(&input.filters).map_err(AppError::BadRequest)?;
         schedule::validate(&input.schedule).map_err(AppError::BadRequest)?;
-        let connection = match self.store.get_connection(caller.user_id(), &input.connection_id).await? {
-            Some(connection) => connection,
-            None => return Err(AppError::bad_request("connection_id: no such connection")),
-        };
+        let connection =
+            match self.store.get_connection(caller.user_id(), &input.connection_id).await? {
+                Some(connection) => connection,
+                None => return Err(AppError::bad_request("connection_id: no such connection")),
+            };
         let provider = self.provider_for(&connection)?;
         for path in &input.source_paths {
             if path.remote_id.trim().is_empty() {
-                return Err(AppError::bad_request("source_paths: every folder needs its remote_id"));
+                return Err(AppError::bad_request(
+                    "source_paths: every folder needs its remote_id",
+                ));
             }
             match provider.metadata(&path.remote_id).await {
                 Ok(item) if item.is_folder => {}
                 Ok(_) => {
-                    return Err(AppError::BadRequest(format!("source_paths: {:?} is a file, not a folder", path.path)));
+                    return Err(AppError::BadRequest(format!(
+                        "source_paths: {:?} is a file, not a folder",
+                        path.path
+                    )));
                 }
                 Err(e) if e.kind() == crate::providers::ErrorKind::NotFound => {
                     return Err(AppError::BadRequest(format!(
@@ -82,7 +96,11 @@ impl Service {
         Ok(clean)
     }
 
-    pub async fn create_config(&self, caller: &Caller, input: SyncConfigInput) -> AppResult<SyncConfiguration> {
+    pub async fn create_config(
+        &self,
+        caller: &Caller,
+        input: SyncConfigInput,
+    ) -> AppResult<SyncConfiguration> {
         let input = self.validate_config(caller, &input).await?;
         let at = now();
         let mut schedule = input.schedule.clone();
@@ -107,15 +125,23 @@ impl Service {
         Ok(config)
     }
 
-    pub async fn update_config(&self, caller: &Caller, id: &ConfigId, input: SyncConfigInput) -> AppResult<SyncConfiguration> {
+    pub async fn update_config(
+        &self,
+        caller: &Caller,
+        id: &ConfigId,
+        input: SyncConfigInput,
+    ) -> AppResult<SyncConfiguration> {
         let existing = self.config(caller, id).await?;
         if input.connection_id != existing.connection_id {
-            return Err(AppError::bad_request("connection_id cannot change; create a new configuration instead"));
+            return Err(AppError::bad_request(
+                "connection_id cannot change; create a new configuration instead",
+            ));
         }
         let input = self.validate_config(caller, &input).await?;
         let at = now();
         let mut updated = existing.clone();
-        let selection_changed = input.source_paths != existing.source_paths || input.filters != existing.filters;
+        let selection_changed =
+            input.source_paths != existing.source_paths || input.filters != existing.filters;
         updated.name = input.name;
         updated.profile_key = input.profile_key;
         updated.source_paths = input.source_paths;
@@ -140,7 +166,9 @@ impl Service {
     pub async fn delete_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<()> {
         self.config(caller, id).await?;
         if let Some(job) = self.store.active_job(caller.user_id(), id).await? {
-            self.store.request_cancel(caller.user_id(), &job.id, "the configuration was deleted", now()).await?;
+            self.store
+                .request_cancel(caller.user_id(), &job.id, "the configuration was deleted", now())
+                .await?;
         }
         self.store.delete_config(caller.user_id(), id).await?;
         tracing::info!(config_id = %id, "sync configuration deleted");
@@ -148,7 +176,11 @@ impl Service {
     }
 
     /// Queues a run unless one is pending or running (then that one is returned).
-    pub async fn enqueue(&self, config: &SyncConfiguration, job_type: JobType) -> AppResult<Enqueued> {
+    pub async fn enqueue(
+        &self,
+        config: &SyncConfiguration,
+        job_type: JobType,
+    ) -> AppResult<Enqueued> {
         let job = SyncJob {
             id: JobId(new_id()),
             config_id: config.id.clone(),
@@ -174,7 +206,12 @@ impl Service {
         Ok(enqueued)
     }
 
-    pub async fn run_config(&self, caller: &Caller, id: &ConfigId, full: bool) -> AppResult<SyncJob> {
+    pub async fn run_config(
+        &self,
+        caller: &Caller,
+        id: &ConfigId,
+        full: bool,
+    ) -> AppResult<SyncJob> {
         let config = self.config(caller, id).await?;
         if config.status == ConfigStatus::Paused {
             return Err(AppError::Conflict("the configuration is paused; resume it first".into()));
@@ -198,39 +235,70 @@ impl Service {
         let config = self.config(caller, id).await?;
         let job = match self.store.active_job(caller.user_id(), id).await? {
             Some(job) => Some(job),
-            None => self.store.list_jobs(caller.user_id(), id, 1, 1).await?.items.into_iter().next(),
+            None => {
+                self.store.list_jobs(caller.user_id(), id, 1, 1).await?.items.into_iter().next()
+            }
         };
-        Ok(SyncStatus { config_id: config.id, config_status: config.status, job, next_run_at: config.schedule.next_run_at })
+        Ok(SyncStatus {
+            config_id: config.id,
+            config_status: config.status,
+            job,
+            next_run_at: config.schedule.next_run_at,
+        })
     }
 
     /// Pauses: the schedule stops and a running job stops at its next file.
-    pub async fn pause_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<SyncConfiguration> {
+    pub async fn pause_config(
+        &self,
+        caller: &Caller,
+        id: &ConfigId,
+    ) -> AppResult<SyncConfiguration> {
         self.config(caller, id).await?;
         self.store.set_config_status(caller.user_id(), id, ConfigStatus::Paused, now()).await?;
         if let Some(job) = self.store.active_job(caller.user_id(), id).await? {
-            let job = self.store.request_cancel(caller.user_id(), &job.id, "paused by the user", now()).await?;
+            let job = self
+                .store
+                .request_cancel(caller.user_id(), &job.id, "paused by the user", now())
+                .await?;
             self.events.publish(&job);
         }
         self.config(caller, id).await
     }
 
-    pub async fn resume_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<SyncConfiguration> {
+    pub async fn resume_config(
+        &self,
+        caller: &Caller,
+        id: &ConfigId,
+    ) -> AppResult<SyncConfiguration> {
         let config = self.config(caller, id).await?;
         self.store.set_config_status(caller.user_id(), id, ConfigStatus::Active, now()).await?;
-        self.store.set_next_run(caller.user_id(), id, schedule::next_run(&config.schedule, now())).await?;
+        self.store
+            .set_next_run(caller.user_id(), id, schedule::next_run(&config.schedule, now()))
+            .await?;
         self.config(caller, id).await
     }
 
-    pub async fn cancel_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<Option<SyncJob>> {
+    pub async fn cancel_config(
+        &self,
+        caller: &Caller,
+        id: &ConfigId,
+    ) -> AppResult<Option<SyncJob>> {
         self.config(caller, id).await?;
         let Some(job) = self.store.active_job(caller.user_id(), id).await? else { return Ok(None) };
-        let job = self.store.request_cancel(caller.user_id(), &job.id, "cancelled by the user", now()).await?;
+        let job = self
+            .store
+            .request_cancel(caller.user_id(), &job.id, "cancelled by the user", now())
+            .await?;
         self.events.publish(&job);
         Ok(Some(job))
     }
 
     pub async fn cancel_job(&self, caller: &Caller, id: &JobId) -> AppResult<SyncJob> {
-        let job = match self.store.request_cancel(caller.user_id(), id, "cancelled by the user", now()).await {
+        let job = match self
+            .store
+            .request_cancel(caller.user_id(), id, "cancelled by the user", now())
+            .await
+        {
             Err(StoreError::NotFound) => return Err(AppError::NotFound),
             other => other?,
         };
@@ -238,7 +306,13 @@ impl Service {
         Ok(job)
     }
 
-    pub async fn history(&self, caller: &Caller, id: &ConfigId, page: u32, per_page: u32) -> AppResult<Page<SyncJob>> {
+    pub async fn history(
+        &self,
+        caller: &Caller,
+        id: &ConfigId,
+        page: u32,
+        per_page: u32,
+    ) -> AppResult<Page<SyncJob>> {
         self.config(caller, id).await?;
         Ok(self.store.list_jobs(caller.user_id(), id, page, per_page).await?)
     }
@@ -255,7 +329,12 @@ impl Service {
         Ok(JobDetail { job: record.job, config_name, files, files_total })
     }
 
-    pub async fn job_log(&self, caller: &Caller, id: &JobId, after: u64) -> AppResult<Vec<JobLogLine>> {
+    pub async fn job_log(
+        &self,
+        caller: &Caller,
+        id: &JobId,
+        after: u64,
+    ) -> AppResult<Vec<JobLogLine>> {
         match self.store.job_log(caller.user_id(), id, after, 1000).await {
             Err(StoreError::NotFound) => Err(AppError::NotFound),
             other => Ok(other?),
@@ -281,11 +360,14 @@ impl Service {
         'paths: for selection in &input.source_paths {
             let mut page: Option<String> = None;
             loop {
-                let listed =
-                    provider.list_page(selection, page.as_deref()).await.map_err(|e| provider_error(connection.provider, &e))?;
+                let listed = provider
+                    .list_page(selection, page.as_deref())
+                    .await
+                    .map_err(|e| provider_error(connection.provider, &e))?;
                 for item in listed.items.into_iter().filter(|i| !i.is_folder) {
                     let reason = filters.skip_reason(&item).or_else(|| {
-                        (!ingest::is_supported(&item.name, Some(&item.mime_type))).then_some(SkipReason::Unsupported)
+                        (!ingest::is_supported(&item.name, Some(&item.mime_type)))
+                            .then_some(SkipReason::Unsupported)
                     });
                     match reason {
                         Some(reason) => {
@@ -316,12 +398,16 @@ impl Service {
                 }
             }
         }
-        let mut types: Vec<TypeCount> =
-            by_type.into_iter().map(|(file_type, (files, bytes))| TypeCount { file_type, files, bytes }).collect();
+        let mut types: Vec<TypeCount> = by_type
+            .into_iter()
+            .map(|(file_type, (files, bytes))| TypeCount { file_type, files, bytes })
+            .collect();
         types.sort_by(|a, b| b.files.cmp(&a.files).then_with(|| a.file_type.cmp(&b.file_type)));
         preview.by_type = types;
-        preview.skipped =
-            skipped.into_iter().map(|(reason, (files, bytes))| SkipCount { reason, files, bytes }).collect();
+        preview.skipped = skipped
+            .into_iter()
+            .map(|(reason, (files, bytes))| SkipCount { reason, files, bytes })
+            .collect();
         Ok(preview)
     }
 }

@@ -12,7 +12,9 @@ use crate::store::StoreError;
 pub const FAILURE_ALERT_THRESHOLD: u32 = 3;
 
 fn config_health(config: &SyncConfiguration, last: Option<&SyncJob>) -> Health {
-    if config.status == ConfigStatus::Error || config.stats.consecutive_failures >= FAILURE_ALERT_THRESHOLD {
+    if config.status == ConfigStatus::Error
+        || config.stats.consecutive_failures >= FAILURE_ALERT_THRESHOLD
+    {
         Health::Error
     } else if config.stats.consecutive_failures > 0
         || last.is_some_and(|j| j.status == JobStatus::Failed || j.progress.files_failed > 0)
@@ -58,7 +60,11 @@ impl Service {
                 let reason = if connection.status.needs_reconnect() {
                     format!("{} needs to be reconnected", connection.display_name)
                 } else {
-                    format!("{}: {}", connection.display_name, connection.status_message.as_deref().unwrap_or("connection error"))
+                    format!(
+                        "{}: {}",
+                        connection.display_name,
+                        connection.status_message.as_deref().unwrap_or("connection error")
+                    )
                 };
                 alerts.push(reason.clone());
                 source.status_reason = Some(reason);
@@ -71,14 +77,22 @@ impl Service {
                         "\"{}\" failed {} times in a row{}",
                         config.name,
                         config.stats.consecutive_failures,
-                        config.stats.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+                        config
+                            .stats
+                            .last_error
+                            .as_deref()
+                            .map(|e| format!(": {e}"))
+                            .unwrap_or_default()
                     ));
                 }
                 if health != Health::Healthy && source.status_reason.is_none() {
                     source.status_reason = Some(match (&config.stats.last_error, last) {
                         (Some(error), _) => format!("\"{}\": {error}", config.name),
                         (None, Some(job)) if job.progress.files_failed > 0 => {
-                            format!("\"{}\": {} file(s) failed in the last run", config.name, job.progress.files_failed)
+                            format!(
+                                "\"{}\": {} file(s) failed in the last run",
+                                config.name, job.progress.files_failed
+                            )
                         }
                         _ => format!("\"{}\" needs attention", config.name),
                     });
@@ -86,7 +100,10 @@ impl Service {
                 source.status = worst(source.status, health);
                 source.files_count += config.stats.total_files;
                 source.last_sync = source.last_sync.max(config.stats.last_sync_at);
-                let next = config.schedule.next_run_at.filter(|_| config.status == ConfigStatus::Active && config.schedule.enabled);
+                let next = config
+                    .schedule
+                    .next_run_at
+                    .filter(|_| config.status == ConfigStatus::Active && config.schedule.enabled);
                 source.next_sync = match (source.next_sync, next) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
@@ -108,7 +125,11 @@ impl Service {
         Ok(Dashboard { stats, sources, recent_jobs, alerts })
     }
 
-    pub async fn documents(&self, caller: &Caller, query: &DocumentQuery) -> AppResult<Page<DocumentSummary>> {
+    pub async fn documents(
+        &self,
+        caller: &Caller,
+        query: &DocumentQuery,
+    ) -> AppResult<Page<DocumentSummary>> {
         if let Some(config) = &query.config_id {
             self.config(caller, config).await?;
         }
@@ -141,7 +162,13 @@ impl Service {
     }
 
     /// A connection that needs the user: expired, revoked, or failing.
-    pub fn alert_connection(&self, user_id: &UserId, connection_id: &ConnectionId, status: ConnectionStatus, message: &str) {
+    pub fn alert_connection(
+        &self,
+        user_id: &UserId,
+        connection_id: &ConnectionId,
+        status: ConnectionStatus,
+        message: &str,
+    ) {
         self.send_alert(json!({
             "kind": "connection_needs_attention",
             "user_id": user_id,
@@ -160,8 +187,13 @@ impl Service {
         tokio::spawn(async move {
             match client.post(&url).json(&body).send().await {
                 Ok(response) if response.status().is_success() => {}
-                Ok(response) => tracing::warn!(status = response.status().as_u16(), "the alert webhook refused an alert"),
-                Err(e) => tracing::warn!(error = %e.without_url(), "the alert webhook cannot be reached"),
+                Ok(response) => tracing::warn!(
+                    status = response.status().as_u16(),
+                    "the alert webhook refused an alert"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e.without_url(), "the alert webhook cannot be reached")
+                }
             }
         });
     }

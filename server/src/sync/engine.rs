@@ -81,7 +81,8 @@ impl Engine {
         for n in 0..self.options.workers.max(1) {
             let engine = self.clone();
             let stop = stop.clone();
-            tasks.spawn(async move { engine.worker(format!("{}-w{n}", engine.instance), stop).await });
+            let worker = format!("{}-w{n}", engine.instance);
+            tasks.spawn(async move { engine.worker(worker, stop).await });
         }
         let engine = self.clone();
         let reaper_stop = stop.clone();
@@ -89,7 +90,12 @@ impl Engine {
         let engine = self.clone();
         let scheduler_stop = stop.clone();
         tasks.spawn(async move { engine.scheduler(scheduler_stop).await });
-        tasks.spawn(relay(self.service.store.clone(), self.service.events.clone(), Duration::from_secs(1), stop));
+        tasks.spawn(relay(
+            self.service.store.clone(),
+            self.service.events.clone(),
+            Duration::from_secs(1),
+            stop,
+        ));
         tasks
     }
 
@@ -99,7 +105,8 @@ impl Engine {
 
     async fn worker(self: Arc<Self>, worker: String, stop: CancellationToken) {
         while !stop.is_cancelled() {
-            match self.service.store.claim_job(&worker, self.options.lease, Timestamp::now()).await {
+            match self.service.store.claim_job(&worker, self.options.lease, Timestamp::now()).await
+            {
                 Ok(Some(record)) => self.run(record, &worker, &stop).await,
                 Ok(None) => {
                     tokio::select! {
@@ -123,16 +130,33 @@ impl Engine {
         let _enter = span.enter();
         let flags = Arc::new(Flags::default());
         let heartbeat = self.spawn_heartbeat(&record, worker, flags.clone(), stop.clone());
-        let checkpoint: Option<Checkpoint> = record.checkpoint.clone().and_then(|c| serde_json::from_value(c).ok());
-        let mut run = JobRun::new(self.service.store.clone(), self.service.events.clone(), worker.to_string(), record.job, flags.clone());
+        let checkpoint: Option<Checkpoint> =
+            record.checkpoint.clone().and_then(|c| serde_json::from_value(c).ok());
+        let mut run = JobRun::new(
+            self.service.store.clone(),
+            self.service.events.clone(),
+            worker.to_string(),
+            record.job,
+            flags.clone(),
+        );
         run.publish();
-        tracing::info!(job_type = run.job.job_type.as_str(), attempt = run.job.attempts, "job started");
+        tracing::info!(
+            job_type = run.job.job_type.as_str(),
+            attempt = run.job.attempts,
+            "job started"
+        );
         let result = self.executor.execute(&mut run, checkpoint).await;
         heartbeat.abort();
         self.finish(&mut run, result).await;
     }
 
-    fn spawn_heartbeat(&self, record: &JobRecord, worker: &str, flags: Arc<Flags>, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+    fn spawn_heartbeat(
+        &self,
+        record: &JobRecord,
+        worker: &str,
+        flags: Arc<Flags>,
+        stop: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
         let store = self.service.store.clone();
         let (job_id, worker) = (record.job.id.clone(), worker.to_string());
         let (every, lease) = (self.options.heartbeat, self.options.lease);
@@ -176,12 +200,18 @@ impl Engine {
                 (JobOutcome::Failed, Some(message), None)
             }
             Err(Stop::Abandoned) => {
-                if run.flags.shutdown.load(Ordering::Relaxed) && !run.flags.lost.load(Ordering::Relaxed) {
+                if run.flags.shutdown.load(Ordering::Relaxed)
+                    && !run.flags.lost.load(Ordering::Relaxed)
+                {
                     let _ = run.final_flush().await;
                     match store.release_job(&run.job.id, &run.worker, Timestamp::now()).await {
-                        Ok(true) => tracing::info!("job handed back to the queue for another worker"),
+                        Ok(true) => {
+                            tracing::info!("job handed back to the queue for another worker")
+                        }
                         Ok(false) => {}
-                        Err(e) => tracing::warn!(error = %e, "cannot hand the job back; its lease will expire"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot hand the job back; its lease will expire")
+                        }
                     }
                 } else {
                     tracing::warn!("lease lost: another worker owns this job now");
@@ -192,7 +222,12 @@ impl Engine {
         if let Err(e) = run.final_flush().await {
             tracing::warn!(error = ?e, "cannot write the last log lines");
         }
-        let end = JobEnd { outcome, progress: run.job.progress.clone(), delta_token, message: message.clone() };
+        let end = JobEnd {
+            outcome,
+            progress: run.job.progress.clone(),
+            delta_token,
+            message: message.clone(),
+        };
         match store.finish_job(&run.job.id, &run.worker, end, Timestamp::now()).await {
             Ok(true) => {}
             Ok(false) => {
@@ -212,7 +247,12 @@ impl Engine {
         run.job.message = message;
         run.job.progress.current_file = None;
         run.publish();
-        tracing::info!(status = run.job.status.as_str(), processed = run.job.progress.files_processed, failed = run.job.progress.files_failed, "job ended");
+        tracing::info!(
+            status = run.job.status.as_str(),
+            processed = run.job.progress.files_processed,
+            failed = run.job.progress.files_failed,
+            "job ended"
+        );
         self.update_stats(run).await;
     }
 
@@ -222,7 +262,8 @@ impl Engine {
         let store = &self.service.store;
         let (user, config_id) = (&run.job.user_id, &run.job.config_id);
         let Ok(Some(config)) = store.get_config(user, config_id).await else { return };
-        let (total_files, total_size_bytes) = store.document_stats(user, config_id).await.unwrap_or_default();
+        let (total_files, total_size_bytes) =
+            store.document_stats(user, config_id).await.unwrap_or_default();
         let mut stats = ConfigStats { total_files, total_size_bytes, ..config.stats.clone() };
         match run.job.status {
             JobStatus::Completed => {
@@ -252,7 +293,12 @@ impl Engine {
                 () = stop.cancelled() => return,
                 () = tokio::time::sleep(self.options.reap_every) => {}
             }
-            match self.service.store.reap_expired_leases(Timestamp::now(), self.options.max_attempts).await {
+            match self
+                .service
+                .store
+                .reap_expired_leases(Timestamp::now(), self.options.max_attempts)
+                .await
+            {
                 Ok(jobs) if !jobs.is_empty() => {
                     for job in &jobs {
                         tracing::warn!(job_id = %job.id, status = job.status.as_str(), "took back a job whose worker stopped responding");
@@ -289,7 +335,9 @@ impl Engine {
             if self.service.store.advance_schedule(&config.id, due, next).await? {
                 match self.service.enqueue(&config, app::model::JobType::Incremental).await {
                     Ok(_) => enqueued += 1,
-                    Err(e) => tracing::warn!(config_id = %config.id, error = %e, "cannot enqueue a scheduled run"),
+                    Err(e) => {
+                        tracing::warn!(config_id = %config.id, error = %e, "cannot enqueue a scheduled run")
+                    }
                 }
             }
         }

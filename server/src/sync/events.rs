@@ -42,7 +42,12 @@ impl EventBus {
 
 /// Polls the store for job changes while anyone is subscribed and publishes
 /// them. Duplicates of local events are harmless: each event is a whole state.
-pub async fn relay(store: Arc<dyn Store>, bus: Arc<EventBus>, interval: Duration, stop: CancellationToken) {
+pub async fn relay(
+    store: Arc<dyn Store>,
+    bus: Arc<EventBus>,
+    interval: Duration,
+    stop: CancellationToken,
+) {
     let mut since = Timestamp::now();
     loop {
         tokio::select! {

@@ -39,7 +39,11 @@ pub struct ExecutorOptions {
 
 impl Default for ExecutorOptions {
     fn default() -> Self {
-        Self { download_concurrency: 8, limits: Limits::default(), chunking: ChunkOptions::default() }
+        Self {
+            download_concurrency: 8,
+            limits: Limits::default(),
+            chunking: ChunkOptions::default(),
+        }
     }
 }
 
@@ -74,7 +78,11 @@ impl Executor {
     }
 
     /// Runs the job in `run` from `checkpoint` (or the start).
-    pub async fn execute(&self, run: &mut JobRun, checkpoint: Option<Checkpoint>) -> Result<Outcome, Stop> {
+    pub async fn execute(
+        &self,
+        run: &mut JobRun,
+        checkpoint: Option<Checkpoint>,
+    ) -> Result<Outcome, Stop> {
         let store = self.service.store.clone();
         let user = run.job.user_id.clone();
         let config = store
@@ -92,14 +100,23 @@ impl Executor {
                 connection.status_message.as_deref().unwrap_or(connection.status.as_str())
             )));
         }
-        let provider = self.service.provider_for(&connection).map_err(|e| Stop::Failed(e.to_string()))?;
+        let provider =
+            self.service.provider_for(&connection).map_err(|e| Stop::Failed(e.to_string()))?;
         let filters = CompiledFilters::new(&config.filters).map_err(Stop::Failed)?;
-        let ctx = Ctx { config: &config, provider: &provider, filters: &filters, connection_label: connection.display_name.clone() };
+        let ctx = Ctx {
+            config: &config,
+            provider: &provider,
+            filters: &filters,
+            connection_label: connection.display_name.clone(),
+        };
 
         let states = store.get_sync_states(&user, &config.id).await?;
         let mut checkpoint = match checkpoint {
             Some(checkpoint) => {
-                run.log(LogLevel::Info, format!("resuming after an interruption (attempt {})", run.job.attempts));
+                run.log(
+                    LogLevel::Info,
+                    format!("resuming after an interruption (attempt {})", run.job.attempts),
+                );
                 checkpoint
             }
             None if run.job.job_type == JobType::Full || states.is_empty() => Checkpoint::default(),
@@ -111,17 +128,42 @@ impl Executor {
                 Mode::Incremental => self.incremental(run, &ctx, &mut checkpoint, &states).await,
             };
             match result {
-                Err(RunError::Provider(e)) if e.kind() == ErrorKind::CursorInvalid && checkpoint.mode == Mode::Incremental => {
-                    run.log(LogLevel::Warn, format!("{}: the change feed must start over ({}); listing everything", ctx.connection_label, e.message()));
-                    checkpoint = Checkpoint { reset_reason: Some(e.message().to_string()), ..Default::default() };
+                Err(RunError::Provider(e))
+                    if e.kind() == ErrorKind::CursorInvalid
+                        && checkpoint.mode == Mode::Incremental =>
+                {
+                    run.log(
+                        LogLevel::Warn,
+                        format!(
+                            "{}: the change feed must start over ({}); listing everything",
+                            ctx.connection_label,
+                            e.message()
+                        ),
+                    );
+                    checkpoint = Checkpoint {
+                        reset_reason: Some(e.message().to_string()),
+                        ..Default::default()
+                    };
                 }
                 Err(RunError::Provider(e)) => {
-                    let message = provider_failure(connection.provider.display_name(), &e, connection.auth_type);
+                    let message = provider_failure(
+                        connection.provider.display_name(),
+                        &e,
+                        connection.auth_type,
+                    );
                     // OAuth connections are marked expired by the token manager; a
                     // rejected password shows on the connection too.
-                    if e.kind() == ErrorKind::AuthExpired && connection.auth_type != AuthType::OAuth2 {
+                    if e.kind() == ErrorKind::AuthExpired
+                        && connection.auth_type != AuthType::OAuth2
+                    {
                         let _ = store
-                            .set_connection_status(&user, &connection.id, ConnectionStatus::Error, Some(message.clone()), Timestamp::now())
+                            .set_connection_status(
+                                &user,
+                                &connection.id,
+                                ConnectionStatus::Error,
+                                Some(message.clone()),
+                                Timestamp::now(),
+                            )
                             .await;
                     }
                     return Err(Stop::Failed(message));
@@ -132,32 +174,47 @@ impl Executor {
         }
     }
 
-    async fn full(&self, run: &mut JobRun, ctx: &Ctx<'_>, checkpoint: &mut Checkpoint) -> Result<Outcome, RunError> {
+    async fn full(
+        &self,
+        run: &mut JobRun,
+        ctx: &Ctx<'_>,
+        checkpoint: &mut Checkpoint,
+    ) -> Result<Outcome, RunError> {
         let store = self.service.store.clone();
         let mark = run.job.id.to_string();
         run.phase(SyncPhase::Listing);
         if checkpoint.start_cursors.is_none() {
             // Taken before listing, so changes made during the listing are not missed.
-            checkpoint.start_cursors = Some(ctx.provider.start_cursors(&ctx.config.source_paths).await?);
+            checkpoint.start_cursors =
+                Some(ctx.provider.start_cursors(&ctx.config.source_paths).await?);
             run.log(LogLevel::Info, "full sync: listing the selected folders");
             run.checkpoint(checkpoint).await?;
         }
-        for (index, selection) in ctx.config.source_paths.iter().enumerate().skip(checkpoint.path_index) {
-            let mut page = if index == checkpoint.path_index { checkpoint.page.take() } else { None };
+        for (index, selection) in
+            ctx.config.source_paths.iter().enumerate().skip(checkpoint.path_index)
+        {
+            let mut page =
+                if index == checkpoint.path_index { checkpoint.page.take() } else { None };
             loop {
                 run.check_stop()?;
                 let listed = match ctx.provider.list_page(selection, page.as_deref()).await {
                     Ok(listed) => listed,
                     // A selected folder that is gone: its documents are swept.
                     Err(e) if e.kind() == ErrorKind::NotFound => {
-                        run.log(LogLevel::Warn, format!("{} no longer exists: {}", selection.path, e.message()));
+                        run.log(
+                            LogLevel::Warn,
+                            format!("{} no longer exists: {}", selection.path, e.message()),
+                        );
                         break;
                     }
                     Err(e) => return Err(e.into()),
                 };
                 let ids: Vec<String> = listed.items.iter().map(|i| i.id.clone()).collect();
                 self.process(run, ctx, listed.items, true).await?;
-                store.mark_seen(&run.job.user_id, &ctx.config.id, &ids, &mark).await.map_err(Stop::from)?;
+                store
+                    .mark_seen(&run.job.user_id, &ctx.config.id, &ids, &mark)
+                    .await
+                    .map_err(Stop::from)?;
                 page = listed.next;
                 checkpoint.path_index = index;
                 checkpoint.page = page.clone();
@@ -172,19 +229,32 @@ impl Executor {
 
         run.phase(SyncPhase::Indexing);
         if ctx.config.sync_options.delete_removed {
-            let removed = store.sweep_unmarked(&run.job.user_id, &ctx.config.id, &mark).await.map_err(Stop::from)?;
+            let removed = store
+                .sweep_unmarked(&run.job.user_id, &ctx.config.id, &mark)
+                .await
+                .map_err(Stop::from)?;
             // Derived documents (attachments) go with their parent: count parents.
             let parents = removed.iter().filter(|id| !id.contains('#')).count() as u64;
             run.progress().files_deleted += parents;
             if parents > 0 {
-                run.log(LogLevel::Info, format!("removed {parents} document(s) whose source is gone"));
+                run.log(
+                    LogLevel::Info,
+                    format!("removed {parents} document(s) whose source is gone"),
+                );
             }
         }
         let cursors = checkpoint.start_cursors.clone().unwrap_or_default();
         store.clear_sync_states(&run.job.user_id, &ctx.config.id).await.map_err(Stop::from)?;
         for cursor in &cursors {
-            let state = SyncStateRecord { scope: cursor.scope.clone(), cursor: cursor.cursor.clone(), updated_at: Timestamp::now() };
-            store.put_sync_state(&run.job.user_id, &ctx.config.id, &state).await.map_err(Stop::from)?;
+            let state = SyncStateRecord {
+                scope: cursor.scope.clone(),
+                cursor: cursor.cursor.clone(),
+                updated_at: Timestamp::now(),
+            };
+            store
+                .put_sync_state(&run.job.user_id, &ctx.config.id, &state)
+                .await
+                .map_err(Stop::from)?;
         }
         Ok(Outcome { delta_token: summary_cursor(&cursors), summary: self.summary(run, "full") })
     }
@@ -209,7 +279,8 @@ impl Executor {
             };
             loop {
                 run.check_stop()?;
-                let page = ctx.provider.changes(&ctx.config.source_paths, &state.scope, &cursor).await?;
+                let page =
+                    ctx.provider.changes(&ctx.config.source_paths, &state.scope, &cursor).await?;
                 let mut upserts = Vec::new();
                 let mut deletions = Vec::new();
                 for change in page.changes {
@@ -220,32 +291,53 @@ impl Executor {
                 }
                 run.progress().files_discovered += (upserts.len() + deletions.len()) as u64;
                 if !deletions.is_empty() && ctx.config.sync_options.delete_removed {
-                    let removed =
-                        store.delete_documents(&run.job.user_id, &ctx.config.id, &deletions).await.map_err(Stop::from)?;
+                    let removed = store
+                        .delete_documents(&run.job.user_id, &ctx.config.id, &deletions)
+                        .await
+                        .map_err(Stop::from)?;
                     run.progress().files_deleted += removed;
                 }
                 self.process(run, ctx, upserts, false).await?;
                 cursor = page.cursor;
                 if page.done {
                     // Everything the cursor covers is stored: now it may be saved.
-                    let record = SyncStateRecord { scope: state.scope.clone(), cursor: cursor.clone(), updated_at: Timestamp::now() };
-                    store.put_sync_state(&run.job.user_id, &ctx.config.id, &record).await.map_err(Stop::from)?;
+                    let record = SyncStateRecord {
+                        scope: state.scope.clone(),
+                        cursor: cursor.clone(),
+                        updated_at: Timestamp::now(),
+                    };
+                    store
+                        .put_sync_state(&run.job.user_id, &ctx.config.id, &record)
+                        .await
+                        .map_err(Stop::from)?;
                     checkpoint.done_scopes.push(state.scope.clone());
                     checkpoint.scope = None;
                     run.checkpoint(checkpoint).await?;
                     break;
                 }
-                checkpoint.scope = Some(crate::providers::ScopeCursor { scope: state.scope.clone(), cursor: cursor.clone() });
+                checkpoint.scope = Some(crate::providers::ScopeCursor {
+                    scope: state.scope.clone(),
+                    cursor: cursor.clone(),
+                });
                 run.checkpoint(checkpoint).await?;
             }
             last_cursor = Some(cursor);
         }
-        Ok(Outcome { delta_token: last_cursor.map(|c| truncate_cursor(&c)), summary: self.summary(run, "incremental") })
+        Ok(Outcome {
+            delta_token: last_cursor.map(|c| truncate_cursor(&c)),
+            summary: self.summary(run, "incremental"),
+        })
     }
 
     /// Filters, compares with the index, and downloads and indexes what changed.
     /// `listing` is true for full listings (the discovered count grows here).
-    async fn process(&self, run: &mut JobRun, ctx: &Ctx<'_>, items: Vec<RemoteItem>, listing: bool) -> Result<(), Stop> {
+    async fn process(
+        &self,
+        run: &mut JobRun,
+        ctx: &Ctx<'_>,
+        items: Vec<RemoteItem>,
+        listing: bool,
+    ) -> Result<(), Stop> {
         let items: Vec<RemoteItem> = items.into_iter().filter(|i| !i.is_folder).collect();
         if listing {
             run.progress().files_discovered += items.len() as u64;
@@ -267,7 +359,8 @@ impl Executor {
         let mut unwanted = Vec::new();
         for item in items {
             let reason = ctx.filters.skip_reason(&item).or_else(|| {
-                (!ingest::is_supported(&item.name, Some(&item.mime_type))).then_some(SkipReason::Unsupported)
+                (!ingest::is_supported(&item.name, Some(&item.mime_type)))
+                    .then_some(SkipReason::Unsupported)
             });
             let known = indexed.get(&item.id);
             match (reason, known) {
@@ -280,9 +373,13 @@ impl Executor {
                 (Some(_), None) => {
                     run.progress().files_skipped += 1;
                 }
-                (None, Some(known)) if !ctx.config.sync_options.process_updates || same_version(&item, known) => {
+                (None, Some(known))
+                    if !ctx.config.sync_options.process_updates || same_version(&item, known) =>
+                {
                     if known.path != item.path {
-                        store.move_document(&user, &ctx.config.id, &item.id, &item.path, &item.name).await?;
+                        store
+                            .move_document(&user, &ctx.config.id, &item.id, &item.path, &item.name)
+                            .await?;
                         run.file(&item, FileAction::Renamed, item.size);
                         run.progress().files_processed += 1;
                     } else {
@@ -327,7 +424,11 @@ impl Executor {
                         run.file_failed(&item, failure.0, &failure.1);
                     }
                     batch.extend(self.documents(run, ctx, &item, &bytes, extracted.parts));
-                    run.file(&item, if existed { FileAction::Updated } else { FileAction::Added }, size);
+                    run.file(
+                        &item,
+                        if existed { FileAction::Updated } else { FileAction::Added },
+                        size,
+                    );
                     run.progress().files_processed += 1;
                 }
                 Err((error_type, message)) => run.file_failed(&item, error_type, &message),
@@ -364,7 +465,11 @@ impl Executor {
         max_bytes: u64,
     ) -> Result<(Vec<u8>, Fetched), (FileErrorType, String)> {
         let megabytes = item.size.div_ceil(1024 * 1024).clamp(1, DOWNLOAD_BUDGET_MB as u64) as u32;
-        let _budget = self.download_budget.acquire_many(megabytes).await.map_err(|_| (FileErrorType::Network, "shutting down".to_string()))?;
+        let _budget = self
+            .download_budget
+            .acquire_many(megabytes)
+            .await
+            .map_err(|_| (FileErrorType::Network, "shutting down".to_string()))?;
         let stream = provider.download(item, max_bytes).await.map_err(file_error)?;
         let chunks: Vec<bytes::Bytes> = stream.try_collect().await.map_err(file_error)?;
         let mut bytes = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
@@ -372,30 +477,59 @@ impl Executor {
             bytes.extend_from_slice(&chunk);
         }
         let shared: Arc<[u8]> = Arc::from(bytes.as_slice());
-        let main = ingest::extract_blocking(shared, item.name.clone(), Some(item.mime_type.clone()), self.options.limits.clone())
-            .await
-            .map_err(|e| (e.kind.file_error_type(), e.message.clone()))?;
+        let main = ingest::extract_blocking(
+            shared,
+            item.name.clone(),
+            Some(item.mime_type.clone()),
+            self.options.limits.clone(),
+        )
+        .await
+        .map_err(|e| (e.kind.file_error_type(), e.message.clone()))?;
         let mut fetched = Fetched { parts: Vec::new(), failures: Vec::new() };
         let attachments = main.attachments.clone();
-        fetched.parts.push((None, main));
+        fetched.parts.push(Part { attachment: None, extracted: main });
         for (n, attachment) in attachments.into_iter().enumerate() {
             let shared: Arc<[u8]> = Arc::from(attachment.bytes.as_slice());
-            match ingest::extract_blocking(shared, attachment.name.clone(), Some(attachment.mime_type.clone()), self.options.limits.clone()).await {
-                Ok(extracted) => fetched.parts.push((Some((n + 1, attachment.name.clone(), attachment.bytes.len() as u64)), extracted)),
+            match ingest::extract_blocking(
+                shared,
+                attachment.name.clone(),
+                Some(attachment.mime_type.clone()),
+                self.options.limits.clone(),
+            )
+            .await
+            {
+                Ok(extracted) => fetched.parts.push(Part {
+                    attachment: Some(AttachmentInfo {
+                        number: n + 1,
+                        name: attachment.name.clone(),
+                        size: attachment.bytes.len() as u64,
+                    }),
+                    extracted,
+                }),
                 // An attachment we cannot read does not fail its message.
                 Err(e) if e.kind == ingest::ExtractErrorKind::Unsupported => {}
-                Err(e) => fetched.failures.push((e.kind.file_error_type(), format!("attachment {}: {}", attachment.name, e.message))),
+                Err(e) => fetched.failures.push((
+                    e.kind.file_error_type(),
+                    format!("attachment {}: {}", attachment.name, e.message),
+                )),
             }
         }
         Ok((bytes, fetched))
     }
 
     /// The documents for one file: the file itself and one per attachment.
-    fn documents(&self, run: &JobRun, ctx: &Ctx<'_>, item: &RemoteItem, bytes: &[u8], extracted: Vec<(Option<(usize, String, u64)>, Extracted)>) -> Vec<SourceDocument> {
+    fn documents(
+        &self,
+        run: &JobRun,
+        ctx: &Ctx<'_>,
+        item: &RemoteItem,
+        bytes: &[u8],
+        parts: Vec<Part>,
+    ) -> Vec<SourceDocument> {
         let now = Timestamp::now();
-        extracted
+        parts
             .into_iter()
-            .map(|(attachment, extracted)| {
+            .map(|Part { attachment, extracted }| {
                 let mut metadata = item.metadata.clone();
                 metadata.extend(extracted.metadata.clone());
                 if extracted.truncated {
@@ -403,11 +537,20 @@ impl Executor {
                 }
                 let chunks = ingest::chunk(&extracted.text, &self.options.chunking);
                 let (remote_id, path, name, size, hash) = match &attachment {
-                    None => (item.id.clone(), item.path.clone(), item.name.clone(), bytes.len() as u64, ingest::content_hash(bytes)),
-                    Some((n, name, size)) => {
-                        metadata.insert("parent_remote_id".into(), serde_json::Value::String(item.id.clone()));
+                    None => (
+                        item.id.clone(),
+                        item.path.clone(),
+                        item.name.clone(),
+                        bytes.len() as u64,
+                        ingest::content_hash(bytes),
+                    ),
+                    Some(AttachmentInfo { number, name, size }) => {
+                        metadata.insert(
+                            "parent_remote_id".into(),
+                            serde_json::Value::String(item.id.clone()),
+                        );
                         (
-                            format!("{}#attachment-{n}", item.id),
+                            format!("{}#attachment-{number}", item.id),
                             format!("{}/{}", item.path, name),
                             name.clone(),
                             *size,
@@ -457,8 +600,21 @@ impl Executor {
 /// What [`Executor::fetch`] extracted: the file and its attachments, and the
 /// attachments that failed.
 struct Fetched {
-    parts: Vec<(Option<(usize, String, u64)>, Extracted)>,
+    parts: Vec<Part>,
     failures: Vec<(FileErrorType, String)>,
+}
+
+/// The text of a file, or of one of its attachments.
+struct Part {
+    attachment: Option<AttachmentInfo>,
+    extracted: Extracted,
+}
+
+/// Which attachment a [`Part`] is: its 1-based number, name and size.
+struct AttachmentInfo {
+    number: usize,
+    name: String,
+    size: u64,
 }
 
 /// A failure that ends a run early.
@@ -491,7 +647,10 @@ fn file_error(e: ProviderError) -> (FileErrorType, String) {
 fn provider_failure(provider: &str, e: &ProviderError, auth: AuthType) -> String {
     match e.kind() {
         ErrorKind::AuthExpired if auth == AuthType::OAuth2 => {
-            format!("{provider} no longer accepts this connection: {}. Reconnect it on the Connections page.", e.message())
+            format!(
+                "{provider} no longer accepts this connection: {}. Reconnect it on the Connections page.",
+                e.message()
+            )
         }
         ErrorKind::AuthExpired => format!("{provider} rejected the credentials: {}", e.message()),
         _ => format!("{provider}: {}", e.message()),
@@ -501,7 +660,13 @@ fn provider_failure(provider: &str, e: &ProviderError, auth: AuthType) -> String
 /// The job record keeps the cursor for reference; very long ones (WebDAV
 /// snapshots) are cut, the full cursor lives in the sync state.
 fn truncate_cursor(cursor: &str) -> String {
-    if cursor.len() <= 512 { cursor.to_string() } else { format!("{}…", &cursor[..cursor.floor_char_boundary(509)]) }
+    if cursor.len() <= 512 {
+        cursor.to_string()
+    } else {
+        let cut =
+            cursor.char_indices().map(|(i, _)| i).take_while(|i| *i <= 509).last().unwrap_or(0);
+        format!("{}…", &cursor[..cut])
+    }
 }
 
 fn summary_cursor(cursors: &[crate::providers::ScopeCursor]) -> Option<String> {

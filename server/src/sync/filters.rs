@@ -30,7 +30,9 @@ impl CompiledFilters {
             if pattern.is_empty() {
                 continue;
             }
-            let glob = Glob::new(pattern).map_err(|e| format!("filters.exclude_patterns: {pattern:?} is not a valid glob: {e}"))?;
+            let glob = Glob::new(pattern).map_err(|e| {
+                format!("filters.exclude_patterns: {pattern:?} is not a valid glob: {e}")
+            })?;
             builder.add(glob);
         }
         let excludes = builder.build().map_err(|e| format!("filters.exclude_patterns: {e}"))?;
@@ -61,11 +63,13 @@ impl CompiledFilters {
     pub fn skip_reason(&self, item: &RemoteItem) -> Option<SkipReason> {
         if !self.file_types.is_empty() {
             let extension = file_type(&item.name);
-            if !self.file_types.iter().any(|t| *t == extension) {
+            if !self.file_types.contains(&extension) {
                 return Some(SkipReason::FileType);
             }
         }
-        if self.excludes.is_match(item.path.trim_start_matches('/')) || self.excludes.is_match(&item.path) {
+        if self.excludes.is_match(item.path.trim_start_matches('/'))
+            || self.excludes.is_match(&item.path)
+        {
             return Some(SkipReason::Excluded);
         }
         if item.size > self.max_bytes {
@@ -83,7 +87,9 @@ impl CompiledFilters {
 /// The lower-case extension of a name (`report.PDF` → `pdf`), or `other`.
 pub fn file_type(name: &str) -> String {
     match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() && !ext.is_empty() && ext.len() <= 10 => ext.to_ascii_lowercase(),
+        Some((stem, ext)) if !stem.is_empty() && !ext.is_empty() && ext.len() <= 10 => {
+            ext.to_ascii_lowercase()
+        }
         _ => "other".to_string(),
     }
 }
@@ -111,7 +117,11 @@ mod tests {
     fn filters_skip_by_type_glob_size_and_date() {
         let filters = CompiledFilters::new(&Filters {
             file_types: vec!["PDF".into(), ".md".into()],
-            exclude_patterns: vec!["**/node_modules/**".into(), "**/.git/**".into(), "drafts/*".into()],
+            exclude_patterns: vec![
+                "**/node_modules/**".into(),
+                "**/.git/**".into(),
+                "drafts/*".into(),
+            ],
             max_file_size_mb: Some(1),
             modified_after: Some(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()),
         })
@@ -119,9 +129,15 @@ mod tests {
         assert_eq!(filters.skip_reason(&item("/Eng/spec.pdf", 10)), None);
         assert_eq!(filters.skip_reason(&item("/Eng/readme.MD", 10)), None);
         assert_eq!(filters.skip_reason(&item("/Eng/photo.jpg", 10)), Some(SkipReason::FileType));
-        assert_eq!(filters.skip_reason(&item("/Eng/node_modules/x/a.md", 10)), Some(SkipReason::Excluded));
+        assert_eq!(
+            filters.skip_reason(&item("/Eng/node_modules/x/a.md", 10)),
+            Some(SkipReason::Excluded)
+        );
         assert_eq!(filters.skip_reason(&item("/drafts/a.md", 10)), Some(SkipReason::Excluded));
-        assert_eq!(filters.skip_reason(&item("/Eng/big.pdf", 2 * 1024 * 1024)), Some(SkipReason::TooLarge));
+        assert_eq!(
+            filters.skip_reason(&item("/Eng/big.pdf", 2 * 1024 * 1024)),
+            Some(SkipReason::TooLarge)
+        );
         let mut old = item("/Eng/old.pdf", 10);
         old.modified_at = Some(Timestamp::parse("2025-01-01T00:00:00Z").unwrap());
         assert_eq!(filters.skip_reason(&old), Some(SkipReason::TooOld));
@@ -134,7 +150,10 @@ mod tests {
         assert!(validate(&bad).unwrap_err().contains("not a valid glob"));
         let zero = Filters { max_file_size_mb: Some(0), ..Default::default() };
         assert!(validate(&zero).is_err());
-        assert_eq!(CompiledFilters::new(&Filters::default()).unwrap().max_bytes(), DEFAULT_MAX_FILE_BYTES);
+        assert_eq!(
+            CompiledFilters::new(&Filters::default()).unwrap().max_bytes(),
+            DEFAULT_MAX_FILE_BYTES
+        );
     }
 
     #[test]

@@ -57,7 +57,9 @@ pub struct Flags {
 
 impl Flags {
     pub fn should_stop(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed) || self.lost.load(Ordering::Relaxed) || self.shutdown.load(Ordering::Relaxed)
+        self.cancel.load(Ordering::Relaxed)
+            || self.lost.load(Ordering::Relaxed)
+            || self.shutdown.load(Ordering::Relaxed)
     }
 }
 
@@ -91,7 +93,13 @@ pub struct JobRun {
 }
 
 impl JobRun {
-    pub fn new(store: Arc<dyn Store>, bus: Arc<EventBus>, worker: String, job: SyncJob, flags: Arc<Flags>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<EventBus>,
+        worker: String,
+        job: SyncJob,
+        flags: Arc<Flags>,
+    ) -> Self {
         Self {
             store,
             bus,
@@ -134,7 +142,10 @@ impl JobRun {
         self.job.progress.files_failed += 1;
         self.file(item, FileAction::Failed, 0);
         if self.errors.len() < 50 {
-            self.log(LogLevel::Warn, format!("{}: {} ({})", item.path, message, error_type.as_str()));
+            self.log(
+                LogLevel::Warn,
+                format!("{}: {} ({})", item.path, message, error_type.as_str()),
+            );
         }
         self.errors.push(JobError {
             file_path: item.path.clone(),
@@ -164,7 +175,11 @@ impl JobRun {
     pub async fn checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), Stop> {
         self.flush().await?;
         let value = serde_json::to_value(checkpoint).map_err(|e| Stop::Failed(e.to_string()))?;
-        if !self.store.save_checkpoint(&self.job.id, &self.worker, &value, &self.job.progress).await? {
+        if !self
+            .store
+            .save_checkpoint(&self.job.id, &self.worker, &value, &self.job.progress)
+            .await?
+        {
             self.flags.lost.store(true, Ordering::Relaxed);
             return Err(Stop::Abandoned);
         }
@@ -182,7 +197,11 @@ impl JobRun {
                 self.flags.lost.store(true, Ordering::Relaxed);
                 return Err(Stop::Abandoned);
             }
-            self.job.errors.extend(errors.into_iter().take(app::model::MAX_JOB_ERRORS.saturating_sub(self.job.errors.len())));
+            self.job.errors.extend(
+                errors
+                    .into_iter()
+                    .take(app::model::MAX_JOB_ERRORS.saturating_sub(self.job.errors.len())),
+            );
         }
         if !self.files.is_empty() {
             self.store.add_job_files(&std::mem::take(&mut self.files)).await?;

@@ -11,7 +11,9 @@ pub fn validate(schedule: &Schedule) -> Result<(), String> {
     if let Some(expression) = cron_expression(schedule) {
         parse_cron(expression)?;
     } else if schedule.enabled && schedule.frequency.is_none() {
-        return Err("schedule: choose a frequency (hourly, daily, weekly) or a cron expression".into());
+        return Err(
+            "schedule: choose a frequency (hourly, daily, weekly) or a cron expression".into()
+        );
     }
     Ok(())
 }
@@ -27,7 +29,8 @@ fn parse_cron(expression: &str) -> Result<Cron, String> {
             "schedule.cron_expression must have 5 fields (minute hour day-of-month month day-of-week), not {fields}"
         ));
     }
-    Cron::from_str(expression).map_err(|e| format!("schedule.cron_expression {expression:?} is not valid: {e}"))
+    Cron::from_str(expression)
+        .map_err(|e| format!("schedule.cron_expression {expression:?} is not valid: {e}"))
 }
 
 /// The first run strictly after `after`, or `None` when the schedule is off.
@@ -72,21 +75,34 @@ mod tests {
     }
 
     fn cron(expression: &str) -> Schedule {
-        Schedule { enabled: true, frequency: None, cron_expression: Some(expression.into()), next_run_at: None }
+        Schedule {
+            enabled: true,
+            frequency: None,
+            cron_expression: Some(expression.into()),
+            next_run_at: None,
+        }
     }
 
     #[test]
     fn cron_uses_standard_day_of_week_numbers() {
         // 2026-11-27 is a Friday; weekdays at 09:00 → Friday, then Monday.
         let runs = next_runs(&cron("0 9 * * 1-5"), at("2026-11-27T08:00:00Z"), 3);
-        assert_eq!(runs, vec![at("2026-11-27T09:00:00Z"), at("2026-11-30T09:00:00Z"), at("2026-12-01T09:00:00Z")]);
+        assert_eq!(
+            runs,
+            vec![
+                at("2026-11-27T09:00:00Z"),
+                at("2026-11-30T09:00:00Z"),
+                at("2026-12-01T09:00:00Z")
+            ]
+        );
         let runs = next_runs(&cron("*/15 * * * *"), at("2026-11-27T08:07:30Z"), 2);
         assert_eq!(runs, vec![at("2026-11-27T08:15:00Z"), at("2026-11-27T08:30:00Z")]);
     }
 
     #[test]
     fn frequencies_step_from_the_previous_run() {
-        let daily = Schedule { enabled: true, frequency: Some(Frequency::Daily), ..Default::default() };
+        let daily =
+            Schedule { enabled: true, frequency: Some(Frequency::Daily), ..Default::default() };
         assert_eq!(next_run(&daily, at("2026-11-27T08:00:00Z")), Some(at("2026-11-28T08:00:00Z")));
         let off = Schedule { enabled: false, ..daily.clone() };
         assert_eq!(next_run(&off, at("2026-11-27T08:00:00Z")), None);
