@@ -76,6 +76,8 @@ pub struct SyncSettings {
     pub chunk_overlap: usize,
     /// Run the workers and the scheduler in this process (off: web only).
     pub engine: bool,
+    /// A job whose worker stops heartbeating for this long is taken over by another.
+    pub lease_secs: u64,
 }
 
 /// Where alerts about failing syncs and expired connections go.
@@ -164,6 +166,7 @@ download_concurrency = 8
 chunk_chars = 1000
 chunk_overlap = 150
 engine = true
+lease_secs = 60
 
 [alerts]
 webhook_url = ""

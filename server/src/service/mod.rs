@@ -44,6 +44,8 @@ pub struct Service {
     pub events: Arc<crate::sync::events::EventBus>,
     /// Wakes idle workers of this instance when a job is enqueued here.
     pub job_wakeup: tokio::sync::Notify,
+    /// Cancelled when the server shuts down: ends workers and event streams.
+    pub stopping: tokio_util::sync::CancellationToken,
     started_at: Instant,
 }
 
@@ -104,6 +106,7 @@ impl Service {
             limiter: LoginLimiter::default(),
             events: Arc::default(),
             job_wakeup: tokio::sync::Notify::new(),
+            stopping: tokio_util::sync::CancellationToken::new(),
             started_at: Instant::now(),
         });
         service.bootstrap_admin().await?;
