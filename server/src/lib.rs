@@ -4,6 +4,8 @@
 pub mod cli;
 pub mod config;
 pub mod routes;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod service;
 pub mod startup;
 pub mod store;
