@@ -113,6 +113,17 @@ impl SandboxAccount {
         Some(info(&acct, idx))
     }
 
+    /// A file's bytes (a Google Doc's text), as a download would return them.
+    pub fn content(&self, reference: &str) -> Option<Vec<u8>> {
+        let acct = self.handle.data();
+        let idx = resolve(&acct, reference).ok()?;
+        match &acct.item(idx).kind {
+            ItemKind::File { content, .. } => Some(content.bytes().to_vec()),
+            ItemKind::GoogleDoc { text } => Some(text.as_bytes().to_vec()),
+            ItemKind::Folder(_) => None,
+        }
+    }
+
     pub fn add_folder(&self, parent: &str, name: &str) -> Result<ItemInfo, SandboxError> {
         self.with(|acct, now| {
             let parent = resolve(acct, parent)?;
