@@ -20,7 +20,7 @@ use axum::Form;
 use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{OriginalUri, Query, State};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -679,7 +679,9 @@ fn redirect_with(provider: Provider, redirect_uri: &str, pairs: &[(&str, &str)])
     match url::Url::parse(redirect_uri) {
         Ok(mut url) => {
             url.query_pairs_mut().extend_pairs(pairs);
-            Redirect::to(url.as_str()).into_response()
+            // The providers answer 302 Found (axum's `Redirect::to` would be 303).
+            (StatusCode::FOUND, [(http::header::LOCATION, util::header_value(url.as_str()))])
+                .into_response()
         }
         Err(_) => error_page(
             provider,
