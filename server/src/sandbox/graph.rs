@@ -983,7 +983,10 @@ async fn content(
         format!("\"c:{{{guid}}},{}\"", item.content_seq),
     ];
     let if_none_match = headers.get(http::header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
-    if if_none_match.is_some_and(|v| v.split(',').any(|t| tags.iter().any(|tag| tag == t.trim()))) {
+    // Graph tags contain commas ("{GUID},1"), so match whole quoted tags, not split pieces.
+    if if_none_match
+        .is_some_and(|v| v.trim() == "*" || tags.iter().any(|tag| v.contains(tag.as_str())))
+    {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
     let location = download_url(&sb, &base, &account.key, &item.id);
