@@ -1118,11 +1118,15 @@ async fn files_list(
             let children: Vec<ItemIdx> = acct
                 .item(parent)
                 .folder()
-                .map(|f| f.children.range(after.map_or(0, |a| a + 1)..).copied().collect())
+                .map(|f| {
+                    f.children.range(after.map_or(0, |a| a.saturating_add(1))..).copied().collect()
+                })
                 .unwrap_or_default();
             Box::new(children.into_iter())
         }
-        (false, _) => Box::new(after.map_or(0, |a| a + 1)..acct.items.len() as ItemIdx),
+        (false, _) => {
+            Box::new(after.map_or(0, |a| a.saturating_add(1))..acct.items.len() as ItemIdx)
+        }
     };
     let mut page = Vec::with_capacity(size.min(1000));
     let mut more = false;
@@ -1409,7 +1413,7 @@ async fn drives_list(
     let drives =
         shared.iter().skip(offset).take(size).map(|&d| render_shared_drive(&acct, d)).collect();
     let next_page_token =
-        (offset + size < shared.len()).then(|| util::encode_token(&(offset + size)));
+        (offset.saturating_add(size) < shared.len()).then(|| util::encode_token(&(offset + size)));
     drop(acct);
     let body = DriveSharedDriveList { kind: "drive#driveList".into(), next_page_token, drives };
     respond(&q, Schema::DriveList, "kind,nextPageToken,drives(kind,id,name)", &body)

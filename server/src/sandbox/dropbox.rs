@@ -463,7 +463,7 @@ fn snapshot_page(
     offset: usize,
     base: u64,
 ) -> DropboxListFolderResult {
-    let end = (offset + cursor.l as usize).min(snapshot.len());
+    let end = offset.saturating_add(cursor.l as usize).min(snapshot.len());
     let entries = snapshot[offset.min(end)..end]
         .iter()
         .map(|&idx| {
@@ -499,8 +499,10 @@ async fn list_folder_continue(
     const ROUTE: &str = "files/list_folder/continue";
     let account = admit(&sb, ROUTE, &headers).await?;
     let arg: DropboxListFolderContinueArg = rpc_arg(ROUTE, &headers, &body)?;
-    let cursor: Cursor = util::decode_token(&arg.cursor)
+    let mut cursor: Cursor = util::decode_token(&arg.cursor)
         .ok_or_else(|| bad_input(ROUTE, "request body: cursor: invalid cursor"))?;
+    // Cursors are opaque but not tamper-proof: keep what they carry in range.
+    cursor.l = cursor.l.clamp(1, 2000);
     let mut acct = account.data();
     if cursor.e != acct.epoch {
         return Err(reset());
@@ -517,8 +519,9 @@ async fn list_folder_continue(
         CursorMode::Changes { pos } => {
             let scope = acct.path(folder).to_lowercase();
             let end = acct.seq();
+            let pos = pos.min(end);
             let mut entries = Vec::new();
-            let mut reached = pos.min(end);
+            let mut reached = pos;
             for seq in pos + 1..=end {
                 if entries.len() >= cursor.l as usize {
                     break;

@@ -729,7 +729,7 @@ async fn children(
         .folder()
         .map(|f| {
             f.children
-                .range(after.map_or(0, |a| a + 1)..)
+                .range(after.map_or(0, |a| a.saturating_add(1))..)
                 .copied()
                 .filter(|&c| !acct.item(c).deleted)
                 .take(size + 1)
@@ -877,7 +877,7 @@ async fn delta(
                     (id, snapshot, 0, base_seq)
                 }
             };
-            let end = (offset + size).min(snapshot.len());
+            let end = offset.saturating_add(size).min(snapshot.len());
             let items = snapshot[offset.min(end)..end].to_vec();
             let next = if end < snapshot.len() {
                 DeltaMode::Snapshot { id, offset: end, base: base_seq }
