@@ -486,9 +486,23 @@ fn user(acct: &Account) -> DriveUser {
     }
 }
 
-pub(crate) fn render_file(acct: &mut Account, idx: ItemIdx, base: &str) -> DriveFile {
-    let md5 = acct.hash(idx, HashKind::Md5);
-    let sha256 = acct.hash(idx, HashKind::Sha256);
+/// Which checksums a response selects: computing them means reading the content.
+#[derive(Clone, Copy)]
+struct Checksums {
+    md5: bool,
+    sha256: bool,
+}
+
+impl Checksums {
+    fn selected(mask: &FieldMask, file: &[&str]) -> Self {
+        let wants = |field: &str| mask.wants(&[file, &[field]].concat());
+        Checksums { md5: wants("md5Checksum"), sha256: wants("sha256Checksum") }
+    }
+}
+
+fn render_file(acct: &mut Account, idx: ItemIdx, base: &str, checksums: Checksums) -> DriveFile {
+    let md5 = if checksums.md5 { acct.hash(idx, HashKind::Md5) } else { None };
+    let sha256 = if checksums.sha256 { acct.hash(idx, HashKind::Sha256) } else { None };
     let item = acct.item(idx);
     let drive = acct.drive(item.drive);
     let in_my_drive = drive.kind == DriveKind::MyDrive;
@@ -640,6 +654,21 @@ impl FieldMask {
                     child.insert_path(rest, sub);
                 }
             }
+        }
+    }
+
+    /// Whether the field at `path` (e.g. `files`, `md5Checksum`) is selected.
+    fn wants(&self, path: &[&str]) -> bool {
+        if self.all {
+            return true;
+        }
+        match path.split_first() {
+            None => true,
+            Some((head, rest)) => match self.fields.get(*head) {
+                None => false,
+                Some(None) => true,
+                Some(Some(sub)) => sub.wants(rest),
+            },
         }
     }
 
@@ -835,18 +864,21 @@ impl Schema {
     }
 }
 
-/// Serializes `body` and applies `fields` (or Drive's default selection for this method).
-fn respond<T: Serialize>(q: &Params, schema: Schema, default: &str, body: &T) -> Answer {
+/// The `fields` selector of a request, or Drive's default selection for the method.
+fn field_mask(q: &Params, schema: Schema, default: &str) -> Result<FieldMask, Refusal> {
     let selector = q.get("fields").map(String::as_str).unwrap_or(default);
-    let mask =
-        parse_fields(selector).and_then(|m| m.validate(schema).map(|()| m)).map_err(|message| {
-            drive_error(
-                StatusCode::BAD_REQUEST,
-                "invalidParameter",
-                &message,
-                Some(("fields", "parameter")),
-            )
-        })?;
+    parse_fields(selector).and_then(|m| m.validate(schema).map(|()| m)).map_err(|message| {
+        drive_error(
+            StatusCode::BAD_REQUEST,
+            "invalidParameter",
+            &message,
+            Some(("fields", "parameter")),
+        )
+    })
+}
+
+/// Serializes `body` keeping only the selected fields.
+fn respond<T: Serialize>(mask: &FieldMask, body: &T) -> Answer {
     let mut value = serde_json::to_value(body).unwrap_or(Value::Null);
     mask.apply(&mut value);
     Ok(axum::Json(value).into_response())
@@ -1083,6 +1115,11 @@ async fn files_list(
     Query(q): Query<Params>,
 ) -> Answer {
     let account = admit(&sb, "files.list", &headers).await?;
+    let mask = field_mask(
+        &q,
+        Schema::FileList,
+        "kind,nextPageToken,incompleteSearch,files(kind,id,name,mimeType)",
+    )?;
     let size = page_size(&q, 100, 1000)?;
     let terms = match q.get("q").filter(|s| !s.trim().is_empty()) {
         Some(text) => parse_q(text).map_err(|message| {
@@ -1149,7 +1186,8 @@ async fn files_list(
         (true, Some(&last)) => Some(util::encode_token(&FilesPageToken { f: fp, a: last })),
         _ => None,
     };
-    let files = page.into_iter().map(|idx| render_file(&mut acct, idx, &base)).collect();
+    let checksums = Checksums::selected(&mask, &["files"]);
+    let files = page.into_iter().map(|idx| render_file(&mut acct, idx, &base, checksums)).collect();
     drop(acct);
     let body = DriveFileList {
         kind: "drive#fileList".into(),
@@ -1157,12 +1195,7 @@ async fn files_list(
         incomplete_search: false,
         files,
     };
-    respond(
-        &q,
-        Schema::FileList,
-        "kind,nextPageToken,incompleteSearch,files(kind,id,name,mimeType)",
-        &body,
-    )
+    respond(&mask, &body)
 }
 
 /// The item a `fileId` names, honouring the `root` alias and shared-drive support.
@@ -1193,9 +1226,10 @@ async fn files_get(
     let mut acct = account.data();
     let idx = lookup(&acct, &file_id, &q)?;
     if !media {
-        let file = render_file(&mut acct, idx, &base);
+        let mask = field_mask(&q, Schema::File, "kind,id,name,mimeType")?;
+        let file = render_file(&mut acct, idx, &base, Checksums::selected(&mask, &[]));
         drop(acct);
-        return respond(&q, Schema::File, "kind,id,name,mimeType", &file);
+        return respond(&mask, &file);
     }
     let item = acct.item(idx);
     let ItemKind::File { mime, content } = &item.kind else {
@@ -1296,7 +1330,7 @@ async fn start_page_token(
         start_page_token: (acct.seq() + 1).to_string(),
     };
     drop(acct);
-    respond(&q, Schema::StartPageToken, "*", &body)
+    respond(&field_mask(&q, Schema::StartPageToken, "*")?, &body)
 }
 
 async fn changes_list(
@@ -1306,6 +1340,13 @@ async fn changes_list(
     Query(q): Query<Params>,
 ) -> Answer {
     let account = admit(&sb, "changes.list", &headers).await?;
+    let mask = field_mask(
+        &q,
+        Schema::ChangeList,
+        "kind,nextPageToken,newStartPageToken,changes(kind,changeType,time,removed,fileId,driveId,file(kind,id,name,mimeType))",
+    )?;
+    let checksums = Checksums::selected(&mask, &["changes", "file"]);
+    let with_file = mask.wants(&["changes", "file"]);
     let size = page_size(&q, 100, 1000)?;
     let include_removed = flag(q.get("includeRemoved")).unwrap_or(true);
     let Some(token) = q.get("pageToken") else {
@@ -1363,7 +1404,8 @@ async fn changes_list(
                 time,
                 removed,
                 file_id,
-                file: (!removed).then(|| render_file(&mut acct, idx, &base)),
+                file: (!removed && with_file)
+                    .then(|| render_file(&mut acct, idx, &base, checksums)),
                 drive_id,
             }
         })
@@ -1375,12 +1417,7 @@ async fn changes_list(
         new_start_page_token: next.is_none().then(|| (end + 1).to_string()),
         changes,
     };
-    respond(
-        &q,
-        Schema::ChangeList,
-        "kind,nextPageToken,newStartPageToken,changes(kind,changeType,time,removed,fileId,driveId,file(kind,id,name,mimeType))",
-        &body,
-    )
+    respond(&mask, &body)
 }
 
 fn render_shared_drive(acct: &Account, drive: DriveIdx) -> DriveSharedDrive {
@@ -1416,7 +1453,7 @@ async fn drives_list(
         (offset.saturating_add(size) < shared.len()).then(|| util::encode_token(&(offset + size)));
     drop(acct);
     let body = DriveSharedDriveList { kind: "drive#driveList".into(), next_page_token, drives };
-    respond(&q, Schema::DriveList, "kind,nextPageToken,drives(kind,id,name)", &body)
+    respond(&field_mask(&q, Schema::DriveList, "kind,nextPageToken,drives(kind,id,name)")?, &body)
 }
 
 async fn drives_get(
@@ -1430,7 +1467,7 @@ async fn drives_get(
     let drive = shared_drive(&acct, &drive_id)?;
     let body = render_shared_drive(&acct, drive);
     drop(acct);
-    respond(&q, Schema::Drive, "kind,id,name", &body)
+    respond(&field_mask(&q, Schema::Drive, "kind,id,name")?, &body)
 }
 
 async fn about_get(
@@ -1463,7 +1500,7 @@ async fn about_get(
         "exportFormats": { GOOGLE_DOC_MIME: EXPORT_FORMATS },
     });
     drop(acct);
-    respond(&q, Schema::About, "*", &body)
+    respond(&field_mask(&q, Schema::About, "*")?, &body)
 }
 
 #[cfg(test)]
@@ -1483,6 +1520,15 @@ mod tests {
             serde_json::json!({"nextPageToken": "x", "files": [{"id": "1", "name": "a", "parents": ["p"]}]})
         );
         assert!(parse_fields("files(id,nmae)").unwrap().validate(Schema::FileList).is_err());
+        // Checksums are computed only when selected.
+        assert!(!mask.wants(&["files", "md5Checksum"]));
+        assert!(parse_fields("files").unwrap().wants(&["files", "md5Checksum"]));
+        assert!(parse_fields("changes(file(md5Checksum))").unwrap().wants(&[
+            "changes",
+            "file",
+            "md5Checksum"
+        ]));
+        assert!(parse_fields("*").unwrap().wants(&["changes", "file", "sha256Checksum"]));
         assert!(parse_fields("files(id").is_err());
     }
 

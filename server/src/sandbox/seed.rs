@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -616,30 +616,47 @@ impl GeneratedContent {
         format!("sandbox-{:016x}", self.seed)
     }
 
+    /// The header line with the marker, then a seeded window of a fixed text of words: as
+    /// cheap as a copy, so hashing 100,000 generated files stays fast.
     pub fn materialize(&self) -> Vec<u8> {
         let len = self.len as usize;
         let mut out = if self.markdown {
             format!("# Generated note {}\n\n", self.marker())
         } else {
             format!("Generated document {}\n", self.marker())
-        };
-        let mut state = self.seed;
-        let mut words_in_line = 0;
+        }
+        .into_bytes();
+        let soup = word_soup();
+        let mut offset = (self.seed % soup.len() as u64) as usize;
         while out.len() < len {
-            let word = WORDS[(splitmix64(&mut state) % WORDS.len() as u64) as usize];
-            out.push_str(word);
+            let take = (len - out.len()).min(soup.len() - offset);
+            out.extend_from_slice(&soup[offset..offset + take]);
+            offset = 0;
+        }
+        out.truncate(len);
+        out
+    }
+}
+
+/// 64 KiB of words in sentences of twelve, generated once from a fixed seed.
+fn word_soup() -> &'static [u8] {
+    static SOUP: OnceLock<Vec<u8>> = OnceLock::new();
+    SOUP.get_or_init(|| {
+        let mut state = 0x5EED_50FA;
+        let mut text = String::with_capacity(64 * 1024 + 16);
+        let mut words_in_line = 0;
+        while text.len() < 64 * 1024 {
+            text.push_str(WORDS[(splitmix64(&mut state) % WORDS.len() as u64) as usize]);
             words_in_line += 1;
             if words_in_line == 12 {
-                out.push_str(".\n");
+                text.push_str(".\n");
                 words_in_line = 0;
             } else {
-                out.push(' ');
+                text.push(' ');
             }
         }
-        let mut bytes = out.into_bytes();
-        bytes.truncate(len);
-        bytes
-    }
+        text.into_bytes()
+    })
 }
 
 fn splitmix64(state: &mut u64) -> u64 {
