@@ -621,3 +621,32 @@ async fn demo_clients_are_registered_for_the_apps_callback_urls() {
         assert_eq!(status, 200, "{provider}");
     }
 }
+
+#[tokio::test]
+async fn refresh_tokens_need_access_type_offline_on_google_and_offline_access_on_microsoft() {
+    let h = harness(SandboxOptions::default()).await;
+    let pkce = new_pkce(11);
+    for (provider, scope) in [
+        (Provider::Google, "https://www.googleapis.com/auth/drive.readonly"),
+        (Provider::Microsoft, "Files.Read.All User.Read"),
+    ] {
+        let id = format!("{provider}-app");
+        let url = h.authorize_url(
+            provider,
+            &[
+                ("client_id", &id),
+                ("redirect_uri", REDIRECT),
+                ("response_type", "code"),
+                ("scope", scope),
+                ("code_challenge", &pkce.challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        let response = h.sign_in(&url, "henry", "allow").await;
+        let code = query(response.headers()["location"].to_str().unwrap())["code"].clone();
+        let (status, tokens) = h.exchange(provider, &code, &pkce.verifier).await;
+        assert_eq!(status, 200, "{provider}");
+        assert!(tokens["access_token"].is_string());
+        assert!(tokens.get("refresh_token").is_none(), "{provider}: {tokens}");
+    }
+}

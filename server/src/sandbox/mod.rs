@@ -17,6 +17,21 @@
 //! - [`drive`], [`graph`], [`dropbox`]: the provider APIs.
 //!
 //! Mount [`Sandbox::router`] at `/sandbox`; [`spawn`] serves it alone on a loopback port.
+//!
+//! ```no_run
+//! # use cloud_sources::sandbox::{Provider, Sandbox, SandboxOptions, demo_client, endpoints};
+//! # let public_url = "http://127.0.0.1:3000";
+//! // Demo mode: the app's OAuth callbacks are registered for the demo clients, and each
+//! // provider's configurable URLs point at the sandbox.
+//! let sandbox = Sandbox::new(SandboxOptions {
+//!     public_base_url: Some(format!("{public_url}/sandbox")),
+//!     demo_app_url: Some(public_url.to_string()),
+//!     ..Default::default()
+//! });
+//! let app: axum::Router = axum::Router::new().nest("/sandbox", sandbox.router());
+//! let google = endpoints(&format!("{public_url}/sandbox"), Provider::Google);
+//! let client = demo_client(Provider::Google); // client_id / client_secret
+//! ```
 
 mod accounts;
 pub mod control;
