@@ -236,6 +236,11 @@ async fn google_round_trip_uses_pkce_and_never_rotates_the_refresh_token() {
     assert_ne!(refreshed["access_token"], tokens["access_token"]);
     let (status, again) = h.refresh(Provider::Google, &refresh).await;
     assert_eq!(status, 200);
+    let counts = h.server.account(Provider::Google, "alice").unwrap().request_counts();
+    assert_eq!(
+        (counts.endpoint("oauth.token"), counts.endpoint("about.get"), counts.total),
+        (3, 1, 4)
+    );
 
     // Revoking the refresh token revokes the whole grant, access tokens included.
     let revoke = h

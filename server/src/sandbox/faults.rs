@@ -97,9 +97,11 @@ impl FaultState {
 /// Requests an account's API endpoints received (benchmarks count provider calls).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestCounts {
-    /// Every API request that reached an account (whatever its answer).
+    /// Every request that reached an account (whatever its answer): API calls, downloads
+    /// and successful token-endpoint grants (`oauth.token`). Requests with an unknown token
+    /// reach no account and are not counted.
     pub total: u64,
-    /// Per endpoint, e.g. `files.list`, `delta`, `files/list_folder/continue`.
+    /// Per endpoint, e.g. `files.list`, `delta`, `files/list_folder/continue`, `oauth.token`.
     pub by_endpoint: BTreeMap<String, u64>,
     /// Answered with a rate-limit error by the fault injector.
     pub throttled: u64,
@@ -202,7 +204,7 @@ pub(crate) async fn apply_faults(account: &AccountHandle) -> Result<(), Denial> 
 }
 
 impl RequestCounts {
-    fn record(&mut self, endpoint: &str) {
+    pub(crate) fn record(&mut self, endpoint: &str) {
         self.total += 1;
         *self.by_endpoint.entry(endpoint.to_string()).or_default() += 1;
     }

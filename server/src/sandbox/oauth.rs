@@ -1078,6 +1078,7 @@ fn exchange_code(
         )
     });
     drop(oauth);
+    count_grant(sb, &account);
     // Dropbox also names the account (`account_id`) and its numeric user id (`uid`).
     let (account_id, uid) = sb
         .existing_account(&account)
@@ -1163,6 +1164,7 @@ fn refresh(sb: &Sandbox, provider: Provider, client: &OAuthClient, form: &Params
         }
     };
     drop(oauth);
+    count_grant(sb, &account);
     let body = match provider {
         Provider::Google => json!({
             "access_token": access,
@@ -1185,6 +1187,13 @@ fn refresh(sb: &Sandbox, provider: Provider, client: &OAuthClient, form: &Params
         }),
     };
     token_response(body)
+}
+
+/// Token grants count as provider requests of the account (benchmarks count refreshes).
+fn count_grant(sb: &Sandbox, account: &AccountKey) {
+    if let Some(handle) = sb.existing_account(account) {
+        handle.counters().record("oauth.token");
+    }
 }
 
 fn token_response(mut body: Value) -> Response {
