@@ -14,7 +14,9 @@
 //! - [`oauth`]: the shared authorization server with per-provider behaviour;
 //! - [`faults`]: fault injection, request counters and the gate every API request passes;
 //! - [`control`]: the control surface, as Rust methods and as JSON under `/_control`;
-//! - [`drive`], [`graph`], [`dropbox`]: the provider APIs.
+//! - [`drive`], [`graph`], [`dropbox`]: the provider APIs, each a `mod.rs` (routes, error
+//!   envelopes, rendering, handlers) and a `model.rs` (the wire types, named after the
+//!   provider: `DriveFile`, `GraphItem`, `DropboxEntry`); Drive adds `query.rs` (`q`, `fields`).
 //!
 //! Mount [`Sandbox::router`] at `/sandbox`; [`spawn`] serves it alone on a loopback port.
 //!
