@@ -11,7 +11,8 @@
 //! - `accounts`: the account registry, identities and provider-shaped ids;
 //! - [`seed`]: the realistic seeded tree and the bulk generator; [`formats`]: file bytes;
 //! - [`hashes`]: QuickXorHash and Dropbox's content hash;
-//! - [`oauth`]: the shared authorization server with per-provider behaviour;
+//! - [`oauth`]: the shared authorization server with per-provider behaviour (authorization in
+//!   `mod.rs`, HTML in `pages.rs`, the token endpoint in `token.rs`);
 //! - [`faults`]: fault injection, request counters and the gate every API request passes;
 //! - [`control`]: the control surface, as Rust methods and as JSON under `/_control`;
 //! - [`drive`], [`graph`], [`dropbox`]: the provider APIs, each a `mod.rs` (routes, error
