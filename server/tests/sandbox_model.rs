@@ -628,6 +628,38 @@ async fn the_control_api_shapes_accounts_faults_and_counters_over_http() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 400);
+
+    // OAuth clients registered over HTTP are accepted by the authorization endpoint.
+    let authorize = format!(
+        "{}/dropbox/oauth2/authorize?client_id=ctl-app&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&response_type=code&code_challenge=abc&code_challenge_method=S256",
+        server.base_url()
+    );
+    assert_eq!(
+        http.get(&authorize).send().await.unwrap().status(),
+        401,
+        "unknown before registration"
+    );
+    let client = json!({"provider": "dropbox", "client_id": "ctl-app", "client_secret": null, "redirect_uris": ["http://127.0.0.1:9/cb"]});
+    assert_eq!(
+        http.post(format!("{control}/clients")).json(&client).send().await.unwrap().status(),
+        201
+    );
+    let page = http.get(&authorize).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(">Sign in</button>"));
+
+    // The sandbox clock moves forward on request.
+    let before = server.sandbox().now_ms();
+    let moved: Value = http
+        .post(format!("{control}/clock/advance"))
+        .json(&json!({"seconds": 3600}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(moved["now_ms"].as_i64().unwrap() >= before + 3_600_000);
 }
 
 #[tokio::test]
