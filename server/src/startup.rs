@@ -153,16 +153,43 @@ fn router(service: Arc<Service>, local_addr: SocketAddr) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options);
 
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/login", post(routes::auth::login))
         .route("/logout", post(routes::auth::logout))
         .nest("/api/v1/cloud-sources", routes::api::router())
         .with_state(service.clone())
-        .merge(pages)
+        .merge(pages);
+    with_sandbox(app, &service.settings)
         .layer(axum::middleware::from_fn_with_state(service, authenticate))
         .layer(routes::trace_layer())
+}
+
+/// In demo mode the provider simulators are served under `/sandbox`, with the
+/// demo OAuth clients registered for this server's callbacks.
+#[cfg(feature = "sandbox")]
+fn with_sandbox(app: Router, settings: &Settings) -> Router {
+    if !settings.demo {
+        return app;
+    }
+    let public = settings.public_url();
+    let sandbox = crate::sandbox::Sandbox::new(crate::sandbox::SandboxOptions {
+        public_base_url: Some(format!("{public}/sandbox")),
+        demo_app_url: Some(public),
+        ..Default::default()
+    });
+    app.nest("/sandbox", sandbox.router())
+}
+
+#[cfg(not(feature = "sandbox"))]
+fn with_sandbox(app: Router, settings: &Settings) -> Router {
+    if settings.demo {
+        tracing::warn!(
+            "demo mode needs a build with the `sandbox` feature; serving without simulators"
+        );
+    }
+    app
 }
 
 async fn shutdown_signal() {
