@@ -19,7 +19,7 @@ use crate::store::{ConnectionRecord, new_id};
 
 const MAX_NAME_CHARS: usize = 100;
 
-fn check_display_name(name: &str) -> AppResult<String> {
+pub(super) fn check_display_name(name: &str) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(AppError::bad_request(format!(
