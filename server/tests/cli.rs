@@ -137,11 +137,10 @@ async fn operators_manage_users_connections_syncs_and_documents_from_the_command
     let rotated = stdout(&cli(data.path(), &["vault", "rotate"], None));
     assert!(rotated.contains("removed 1 retired key"), "{rotated}");
     service.reload_vault().await.unwrap();
-    assert_eq!(
+    assert!(
         ServicePort::test_connection(&*service, &alice, &ConnectionId(connection_id))
             .await
             .unwrap()
-            .ok,
-        true
+            .ok
     );
 }

@@ -245,6 +245,7 @@ impl Service {
                 self.store
                     .request_cancel(user_id, &job.id, "the connection was deleted", now())
                     .await?;
+                self.signal_cancel(&job.id);
             }
             self.store.delete_config(user_id, &config.id).await?;
         }
