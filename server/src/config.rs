@@ -26,7 +26,7 @@ pub struct Settings {
     pub vault: VaultSettings,
     /// Mount the provider sandbox and point the cloud providers at it.
     pub demo: bool,
-    /// Production mode: refuse to start without a vault master key, mark cookies `Secure`.
+    /// Production mode: refuse to start without a vault master key.
     pub production: bool,
     pub sync: SyncSettings,
     pub alerts: AlertSettings,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{SecretText, Timestamp, TokenId, UserId};
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: UserId,
@@ -13,6 +14,7 @@ pub struct User {
 }
 
 /// A personal API token, without the token.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiTokenInfo {
     pub id: TokenId,
@@ -24,6 +26,7 @@ pub struct ApiTokenInfo {
 }
 
 /// Returned once, when a token is created.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedApiToken {
     pub info: ApiTokenInfo,

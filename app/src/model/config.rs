@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{ConfigId, ConnectionId, Timestamp, UserId};
 
 /// One selected folder (or space, project, mailbox).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SourcePath {
     /// Human-readable path, e.g. `/Shared Drives/Engineering`.
@@ -19,6 +20,7 @@ fn default_true() -> bool {
     true
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filters {
     /// File extensions without the dot (`pdf`, `docx`); empty means all types.
@@ -39,6 +41,7 @@ impl Filters {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Frequency {
@@ -59,6 +62,7 @@ impl Frequency {
 
 /// When a configuration runs on its own. A cron expression (5 fields, UTC) wins
 /// over the frequency when both are set.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     #[serde(default)]
@@ -72,6 +76,7 @@ pub struct Schedule {
     pub next_run_at: Option<Timestamp>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncOptions {
     /// Remove documents whose source was deleted (or left the selection).
@@ -88,6 +93,7 @@ impl Default for SyncOptions {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfigStatus {
@@ -106,6 +112,7 @@ impl ConfigStatus {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigStats {
     pub total_files: u64,
@@ -120,6 +127,7 @@ pub struct ConfigStats {
     pub last_error: Option<String>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncConfiguration {
     pub id: ConfigId,
@@ -139,6 +147,7 @@ pub struct SyncConfiguration {
 }
 
 /// `POST /sync-configs` and `PUT /sync-configs/{id}` body.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncConfigInput {
     pub connection_id: ConnectionId,
@@ -154,6 +163,7 @@ pub struct SyncConfigInput {
 }
 
 /// What a dry run found, without downloading anything.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncPreview {
     pub files: u64,
@@ -166,6 +176,7 @@ pub struct SyncPreview {
     pub truncated: bool,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypeCount {
     /// Extension without the dot, or `other`.
@@ -174,6 +185,7 @@ pub struct TypeCount {
     pub bytes: u64,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
@@ -196,6 +208,7 @@ impl SkipReason {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkipCount {
     pub reason: SkipReason,
@@ -204,6 +217,7 @@ pub struct SkipCount {
 }
 
 /// The next run times of a schedule, for the form ("next three runs").
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchedulePreview {
     pub next_runs: Vec<Timestamp>,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AuthType, ConnectionId, ProviderId, SecretText, Timestamp, UserId};
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
@@ -33,12 +34,14 @@ impl ConnectionStatus {
 }
 
 /// OAuth facts that are not secret.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthInfo {
     pub access_token_expires_at: Option<Timestamp>,
     pub scopes: Vec<String>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connection {
     pub id: ConnectionId,
@@ -59,6 +62,7 @@ pub struct Connection {
 
 /// `POST /connections` body. `credentials` is checked against the provider and
 /// auth type on the server (see the credential structs below).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewConnection {
     pub provider: ProviderId,
@@ -68,6 +72,7 @@ pub struct NewConnection {
 }
 
 /// ownCloud / Nextcloud / WebDAV with a password or app token.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordCredentials {
     pub server_url: String,
@@ -75,6 +80,7 @@ pub struct PasswordCredentials {
     pub password: SecretText,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ImapSecurity {
@@ -86,6 +92,7 @@ pub enum ImapSecurity {
 }
 
 /// IMAP with a password.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImapCredentials {
     pub host: String,
@@ -100,6 +107,7 @@ pub struct ImapCredentials {
 
 /// Confluence / Jira with an e-mail address and API token (Cloud) or a
 /// personal access token (Server / Data Center, `email` empty).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiTokenCredentials {
     pub site_url: String,
@@ -109,6 +117,7 @@ pub struct ApiTokenCredentials {
 }
 
 /// WebDAV with a TLS client certificate.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateCredentials {
     pub server_url: String,
@@ -122,6 +131,7 @@ pub struct CertificateCredentials {
 }
 
 /// Existing OAuth tokens imported by an operator (`connection add --access-token`).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenCredentials {
     pub access_token: SecretText,
@@ -135,6 +145,7 @@ pub struct TokenCredentials {
 }
 
 /// Result of "Test connection".
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionTest {
     pub ok: bool,
@@ -145,6 +156,7 @@ pub struct ConnectionTest {
 }
 
 /// Kinds of items in the folder picker.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
@@ -165,6 +177,7 @@ pub enum EntryKind {
 }
 
 /// One child in the folder picker.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FolderEntry {
     pub remote_id: String,
@@ -183,6 +196,7 @@ pub struct FolderEntry {
 }
 
 /// A breadcrumb: where the listed folder sits.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Crumb {
     pub remote_id: Option<String>,
@@ -190,6 +204,7 @@ pub struct Crumb {
 }
 
 /// `GET /connections/{id}/browse`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BrowseResult {
     /// The folder listed (`None`: the root).
@@ -199,6 +214,7 @@ pub struct BrowseResult {
 }
 
 /// What deleting a connection removes; shown in the confirmation dialog.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeletionImpact {
     pub sync_configurations: u64,

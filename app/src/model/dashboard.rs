@@ -7,6 +7,7 @@ use super::{
     Timestamp,
 };
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardStats {
     pub total_connections: u64,
@@ -17,6 +18,7 @@ pub struct DashboardStats {
     pub next_scheduled_sync: Option<Timestamp>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Health {
@@ -26,6 +28,7 @@ pub enum Health {
 }
 
 /// One configuration inside a source card.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigSummary {
     pub id: ConfigId,
@@ -40,6 +43,7 @@ pub struct ConfigSummary {
 }
 
 /// One connection with its configurations, as a card in the sources grid.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceSummary {
     pub id: ConnectionId,
@@ -55,6 +59,7 @@ pub struct SourceSummary {
     pub configs: Vec<ConfigSummary>,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dashboard {
     pub stats: DashboardStats,

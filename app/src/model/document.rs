@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{ConfigId, ConnectionId, DocumentId, JobId, ProviderId, Timestamp, UserId};
 
 /// One chunk of a document's text, sized for embedding.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Chunk {
     pub index: u32,
@@ -15,6 +16,7 @@ pub struct Chunk {
 
 /// A document as stored: the metadata a RAG profile needs, the text and its chunks.
 /// Unique per (`config_id`, `remote_id`).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceDocument {
     pub id: DocumentId,
@@ -47,6 +49,7 @@ pub struct SourceDocument {
 }
 
 /// A document in lists: no text, no chunks.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentSummary {
     pub id: DocumentId,
@@ -83,6 +86,7 @@ impl From<&SourceDocument> for DocumentSummary {
 }
 
 /// Document list query.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentQuery {
     pub config_id: Option<ConfigId>,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ConfigId, ConnectionId, JobId, Timestamp, UserId};
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobType {
@@ -25,6 +26,7 @@ impl JobType {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
@@ -51,6 +53,7 @@ impl JobStatus {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncPhase {
@@ -71,6 +74,7 @@ impl SyncPhase {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
     pub phase: SyncPhase,
@@ -101,6 +105,7 @@ impl Default for Progress {
 }
 
 /// Why one file failed. The job goes on; the error is kept with the job.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileErrorType {
@@ -127,6 +132,7 @@ impl FileErrorType {
     }
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobError {
     pub file_path: String,
@@ -135,6 +141,7 @@ pub struct JobError {
     pub timestamp: Timestamp,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncJob {
     pub id: JobId,
@@ -164,6 +171,7 @@ pub struct SyncJob {
 /// Errors kept per job; later ones are only counted.
 pub const MAX_JOB_ERRORS: usize = 200;
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileAction {
@@ -177,6 +185,7 @@ pub enum FileAction {
 }
 
 /// One line of a job's file list.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobFile {
     pub path: String,
@@ -189,6 +198,7 @@ pub struct JobFile {
 /// Files kept per job in its file list.
 pub const MAX_JOB_FILES: usize = 10_000;
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
@@ -197,6 +207,7 @@ pub enum LogLevel {
     Error,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobLogLine {
     pub job_id: JobId,
@@ -211,6 +222,7 @@ pub struct JobLogLine {
 pub const MAX_JOB_LOG_LINES: usize = 2_000;
 
 /// `GET /jobs/{id}`: the job with its file list.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobDetail {
     pub job: SyncJob,
@@ -220,6 +232,7 @@ pub struct JobDetail {
 }
 
 /// A change to a job, pushed to the user's event stream.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobEvent {
     pub job_id: JobId,
@@ -244,6 +257,7 @@ impl JobEvent {
 }
 
 /// `GET /sync-configs/{id}/status`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStatus {
     pub config_id: ConfigId,

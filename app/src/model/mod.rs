@@ -30,6 +30,7 @@ pub use time::*;
 use serde::{Deserialize, Serialize};
 
 /// What the server says about itself: shown in the UI footer and the health endpoints.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerInfo {
     pub version: String,

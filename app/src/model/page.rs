@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One page of a list; `page` counts from 1.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,

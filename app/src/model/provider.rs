@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// Provider ids, as in the client design. These strings are a stable interface.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ProviderId {
     #[serde(rename = "google_drive")]
@@ -83,6 +84,7 @@ impl FromStr for ProviderId {
 }
 
 /// How a connection authenticates.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthType {
@@ -105,6 +107,7 @@ impl AuthType {
 }
 
 /// What a provider can do; drives both the engine and the UI.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capabilities {
     /// A native change feed (delta/changes/cursor) rather than a tree walk.
@@ -122,6 +125,7 @@ pub struct Capabilities {
 }
 
 /// One entry of the provider catalogue.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderInfo {
     pub id: ProviderId,

@@ -9,6 +9,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// has to travel from the form to the server once) but `Debug` prints
 /// `[redacted]` and the memory is zeroed when it is dropped. Output DTOs never
 /// contain one.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 #[serde(transparent)]
 pub struct SecretText(String);

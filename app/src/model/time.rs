@@ -17,7 +17,9 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+// On the wire an RFC 3339 string (BSON dates are accepted on input, see below).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema), schema(value_type = String, format = DateTime))]
 pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {

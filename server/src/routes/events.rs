@@ -18,6 +18,7 @@ use crate::service::Service;
 
 /// `GET /events`: every change to the caller's jobs, as `job` events carrying a
 /// [`app::model::JobEvent`]. Starts with the caller's active jobs.
+#[utoipa::path(get, path = "/events", tag = "jobs", summary = "Server-Sent Events: `job` events with status and progress of the caller's jobs", responses((status = 200, description = "`text/event-stream`", body = String, content_type = "text/event-stream"), (status = "4XX", description = "Error: `{\"error\": {\"code\", \"message\"}}`", body = super::ErrorBody)))]
 pub async fn job_events(
     State(service): State<Arc<Service>>,
     ApiCaller(caller): ApiCaller,
@@ -70,6 +71,7 @@ pub struct LogQuery {
 
 /// `GET /jobs/{id}/logs`: the job's log as `log` events (id = sequence number),
 /// following new lines until the job ends, then an `end` event.
+#[utoipa::path(get, path = "/jobs/{id}/logs", tag = "jobs", summary = "Server-Sent Events: the job's log as `log` events, then `end`", params(("id" = String, Path, description = "Job id"), ("after" = Option<u64>, Query, description = "Resume after this sequence number")), responses((status = 200, description = "`text/event-stream`", body = String, content_type = "text/event-stream"), (status = "4XX", description = "Error: `{\"error\": {\"code\", \"message\"}}`", body = super::ErrorBody)))]
 pub async fn job_logs(
     State(service): State<Arc<Service>>,
     ApiCaller(caller): ApiCaller,

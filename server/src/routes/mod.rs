@@ -35,6 +35,22 @@ pub fn api_error(error: AppError) -> Response {
     response
 }
 
+/// The body of every error answer (see [`api_error`]).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // describes the JSON built by `api_error`
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `not_found`, `validation`.
+    code: String,
+    /// What went wrong, for people.
+    message: String,
+}
+
 /// An [`AppError`] as a REST answer.
 pub struct ApiError(pub AppError);
 

@@ -23,6 +23,7 @@ pub struct AuthorizeQuery {
 }
 
 /// `GET /oauth/{provider}/authorize`: redirects to the provider's consent page.
+#[utoipa::path(get, path = "/oauth/{provider}/authorize", tag = "oauth", summary = "Redirect to the provider's consent page (PKCE, single-use state)", params(("provider" = String, Path, description = "Provider id, e.g. `google_drive`"), ("connection_id" = Option<String>, Query, description = "Reconnect this connection")), responses((status = 303, description = "Redirect to the provider"), (status = "4XX", description = "Error: `{\"error\": {\"code\", \"message\"}}`", body = super::ErrorBody)))]
 pub async fn authorize(
     State(service): State<Arc<Service>>,
     ApiCaller(caller): ApiCaller,
@@ -36,6 +37,7 @@ pub async fn authorize(
 
 /// `GET /oauth/{provider}/callback`: back from the provider; always ends on the
 /// connections page, with the new connection or a message saying what went wrong.
+#[utoipa::path(get, path = "/oauth/{provider}/callback", tag = "oauth", summary = "Back from the provider; ends on the connections page", params(("provider" = String, Path, description = "Provider id, e.g. `google_drive`"), ("code" = Option<String>, Query, description = "Authorization code"), ("state" = Option<String>, Query, description = "The state sent with the request"), ("error" = Option<String>, Query, description = "Provider error, e.g. access_denied")), responses((status = 303, description = "Redirect into the UI"), (status = "4XX", description = "Error: `{\"error\": {\"code\", \"message\"}}`", body = super::ErrorBody)))]
 pub async fn callback(
     State(service): State<Arc<Service>>,
     caller: Option<ApiCaller>,
@@ -58,12 +60,13 @@ pub async fn callback(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RefreshBody {
     connection_id: ConnectionId,
 }
 
 /// `POST /oauth/{provider}/refresh`.
+#[utoipa::path(post, path = "/oauth/{provider}/refresh", tag = "oauth", summary = "Refresh a connection's access token now", request_body = RefreshBody, params(("provider" = String, Path, description = "Provider id, e.g. `google_drive`")), responses((status = 200, description = "The connection", body = Connection), (status = "4XX", description = "Error: `{\"error\": {\"code\", \"message\"}}`", body = super::ErrorBody)))]
 pub async fn refresh(
     State(service): State<Arc<Service>>,
     ApiCaller(caller): ApiCaller,
