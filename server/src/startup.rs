@@ -140,17 +140,16 @@ fn leptos_options(settings: &Settings, local_addr: SocketAddr) -> LeptosOptions 
 fn router(service: Arc<Service>, local_addr: SocketAddr) -> Router {
     let options = leptos_options(&service.settings, local_addr);
     let port: Arc<dyn ServicePort> = service.clone();
+    let page_context = move || {
+        provide_context(port.clone());
+        routes::headers::provide_page_policy();
+    };
     let pages = Router::new()
-        .leptos_routes_with_context(
-            &options,
-            generate_route_list(App),
-            move || provide_context(port.clone()),
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .leptos_routes_with_context(&options, generate_route_list(App), page_context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(page_context, shell))
         .with_state(options);
 
     let app = Router::new()
@@ -163,6 +162,7 @@ fn router(service: Arc<Service>, local_addr: SocketAddr) -> Router {
         .merge(pages);
     with_sandbox(app, &service.settings)
         .layer(axum::middleware::from_fn_with_state(service, authenticate))
+        .layer(axum::middleware::from_fn(routes::headers::security_headers))
         .layer(routes::trace_layer())
 }
 

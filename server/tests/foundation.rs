@@ -79,3 +79,37 @@ async fn server_function_without_the_service_in_context_fails_cleanly() {
         Err(app::error::AppError::Unavailable("the cloud sources service is not available".into()))
     );
 }
+
+#[tokio::test]
+async fn pages_carry_a_nonce_policy_and_every_response_has_security_headers() {
+    let app = TestApp::spawn().await;
+    let alice = app.signed_in("alice").await;
+    let page = alice.get(app.url("/")).send().await.unwrap();
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("no nonce in {policy}"))
+        .to_string();
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    let scripts = policy.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
+    assert!(!scripts.contains("unsafe-inline"), "{policy}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "hydration script lacks the nonce");
+
+    // A second render gets a different nonce.
+    let again = alice.get(app.url("/")).send().await.unwrap();
+    assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(&nonce));
+
+    for path in ["/api/v1/cloud-sources/me", "/healthz", "/no-such-page"] {
+        let response = alice.get(app.url(path)).send().await.unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+        assert!(!policy.contains("script-src 'unsafe-inline'"), "{path}: {policy}");
+    }
+}

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod events;
+pub mod headers;
 pub mod health;
 pub mod oauth;
 
