@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod ingest;
+pub mod metrics;
 pub mod oauth;
 pub mod providers;
 pub mod routes;

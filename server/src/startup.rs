@@ -155,6 +155,7 @@ fn router(service: Arc<Service>, local_addr: SocketAddr) -> Router {
     let app = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::health::metrics))
         .route("/login", post(routes::auth::login))
         .route("/logout", post(routes::auth::logout))
         .nest("/api/v1/cloud-sources", routes::api::router())

@@ -221,3 +221,40 @@ async fn another_user_cannot_see_or_run_the_configuration() {
     );
     assert!(ServicePort::list_configs(service, &mallory).await.unwrap().is_empty());
 }
+
+/// What an operator's Prometheus sees after one sync: the job by status, its
+/// duration, and the provider's requests, with no user data in any label.
+#[tokio::test]
+async fn metrics_report_jobs_durations_and_provider_requests() {
+    let world = world(|_| {}).await;
+    let alice = caller(&world.app.service, "alice").await;
+    let config = configure(&world, &alice, Filters::default()).await;
+    let scrape = || async {
+        let response = reqwest::get(world.app.url("/metrics")).await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    };
+    let before = scrape().await;
+    assert!(before.contains("cloud_sources_jobs{status=\"completed\"} 0"), "{before}");
+
+    let job = run_and_wait(&world.app.service, &alice, &config.id, false).await;
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.message);
+    let after = scrape().await;
+    let value = |name: &str| -> f64 {
+        after
+            .lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .unwrap_or_else(|| panic!("{name} missing:\n{after}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(value("cloud_sources_jobs{status=\"completed\"}"), 1.0);
+    assert_eq!(value("cloud_sources_queue_depth"), 0.0);
+    assert_eq!(value("cloud_sources_sync_duration_seconds_count{status=\"completed\"}"), 1.0);
+    assert!(value("cloud_sources_provider_requests_total{provider=\"owncloud\"}") >= 2.0);
+    assert!(!after.contains(world.dav.url.as_str()), "no server URL in metrics");
+    assert!(!after.contains("alice") && !after.contains(config.id.as_str()), "no user data");
+}

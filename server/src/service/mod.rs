@@ -51,6 +51,8 @@ pub struct Service {
     >,
     /// Cancelled when the server shuts down: ends workers and event streams.
     pub stopping: tokio_util::sync::CancellationToken,
+    /// Wall times of the jobs this instance finished, for `/metrics`.
+    pub sync_durations: crate::metrics::SyncDurations,
     started_at: Instant,
 }
 
@@ -113,6 +115,7 @@ impl Service {
             job_wakeup: tokio::sync::Notify::new(),
             stopping: tokio_util::sync::CancellationToken::new(),
             running: Default::default(),
+            sync_durations: Default::default(),
             started_at: Instant::now(),
         });
         service.bootstrap_admin().await?;

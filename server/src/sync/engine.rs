@@ -259,6 +259,7 @@ impl Engine {
             }
         }
         run.publish();
+        self.service.sync_durations.observe(run.job.status, run.started.elapsed());
         tracing::info!(
             status = run.job.status.as_str(),
             processed = run.job.progress.files_processed,
