@@ -85,6 +85,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let stop = self.service.stopping.clone();
         let mut tasks = self.engine.as_ref().map(|engine| engine.start(stop.clone()));
+        tokio::spawn(follow_vault_rotations(self.service.clone()));
         let stop_serving = stop.clone();
         let served = axum::serve(
             self.listener,
@@ -191,6 +192,23 @@ fn with_sandbox(app: Router, settings: &Settings) -> Router {
         );
     }
     app
+}
+
+/// `vault rotate` may run in another process (the CLI, another instance): reload
+/// the key ring now and then so blobs sealed under a new key open here too.
+async fn follow_vault_rotations(service: Arc<Service>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            () = service.stopping.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if let Err(e) = service.reload_vault().await {
+            tracing::warn!(error = %e, "cannot reload the vault key ring");
+        }
+    }
 }
 
 async fn shutdown_signal() {
