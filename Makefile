@@ -6,3 +6,7 @@ run:
 
 test:
 	@scripts/test.sh
+
+# Crash tests (minutes): the server killed with SIGKILL mid-sync, restarted.
+chaos:
+	@scripts/chaos.sh
