@@ -57,7 +57,6 @@ fn text(folder: usize, n: usize, version: usize) -> String {
 /// The server under test: a child process, killed with SIGKILL on purpose.
 struct Server {
     child: Child,
-    port: u16,
 }
 
 impl Server {
@@ -76,7 +75,7 @@ impl Server {
             .spawn()
             .expect("the server starts");
         assert!(wait_for_port(port, Duration::from_secs(30)), "the server listens");
-        Server { child, port }
+        Server { child }
     }
 
     fn kill_9(mut self) {
