@@ -6,4 +6,5 @@ pub mod app;
 pub mod fixtures;
 pub mod peers;
 pub mod provider_conformance;
+pub mod sandboxed;
 pub mod sync;

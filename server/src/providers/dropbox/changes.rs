@@ -91,7 +91,12 @@ impl DropboxState {
         let mut paths = Vec::with_capacity(self.paths.len());
         for (path, node) in &self.paths {
             let shared = common_prefix(previous, path);
-            paths.push((shared as u32, path[shared..].to_string(), node.id.clone(), node.folder as u8));
+            paths.push((
+                shared as u32,
+                path[shared..].to_string(),
+                node.id.clone(),
+                node.folder as u8,
+            ));
             previous = path;
         }
         let wire = Wire {
@@ -232,7 +237,8 @@ impl DropboxState {
                     }
                 }
                 DropboxEntry::File(file) => {
-                    if let (Some(path), Some(_)) = (file.path_lower.as_deref(), remote_item(&file)) {
+                    if let (Some(path), Some(_)) = (file.path_lower.as_deref(), remote_item(&file))
+                    {
                         self.place(path, &file.id, false);
                     }
                 }
@@ -390,8 +396,7 @@ mod tests {
     #[test]
     fn a_rename_is_one_upsert_of_the_same_id_in_either_order() {
         let mut state = seeded();
-        let changes =
-            state.apply(vec![deleted("/Docs/a.txt"), file("id:a", "/Docs/a2.txt", "h1")]);
+        let changes = state.apply(vec![deleted("/Docs/a.txt"), file("id:a", "/Docs/a2.txt", "h1")]);
         assert_eq!(summary(&changes), ["+id:a /Docs/a2.txt"]);
         assert!(state.held_deletes.is_empty());
         let changes =
@@ -436,8 +441,7 @@ mod tests {
     #[test]
     fn a_cursor_for_100k_files_stays_a_few_megabytes() {
         use rand::{Rng, SeedableRng};
-        const ALPHABET: &[u8] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let mut id = || -> String {
             let tail: String = (0..22).map(|_| ALPHABET[rng.random_range(0..64)] as char).collect();

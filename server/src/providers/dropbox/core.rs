@@ -15,7 +15,8 @@ use crate::providers::http::{ErrorResponse, HttpClient};
 use crate::providers::{ErrorKind, ProviderError, ProviderResult, RemoteItem};
 
 /// Characters escaped in the web link's path.
-const WEB_PATH: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'?').add(b'<').add(b'>');
+const WEB_PATH: &AsciiSet =
+    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'%').add(b'?').add(b'<').add(b'>');
 
 /// Requests to one Dropbox account.
 #[derive(Clone)]
@@ -52,9 +53,7 @@ impl DropboxCore {
     async fn rpc_body<T: DeserializeOwned>(&self, route: &str, body: Vec<u8>) -> ProviderResult<T> {
         let url = format!("{}/2/{route}", self.api_base);
         self.http
-            .json(|c| {
-                c.post(&url).header(CONTENT_TYPE, "application/json").body(body.clone())
-            })
+            .json(|c| c.post(&url).header(CONTENT_TYPE, "application/json").body(body.clone()))
             .await
     }
 
@@ -191,8 +190,9 @@ pub fn parse_error(answer: &ErrorResponse) -> ProviderError {
         .and_then(DropboxErrorResponse::retry_after)
         .map(std::time::Duration::from_secs)
         .or_else(|| answer.retry_after());
-    let mut error =
-        ProviderError::new(kind, message).with_retry_after(retry_after).with_context("status", status);
+    let mut error = ProviderError::new(kind, message)
+        .with_retry_after(retry_after)
+        .with_context("status", status);
     if !tags.is_empty() {
         error = error.with_context("error", tags.join("/"));
     }

@@ -16,7 +16,9 @@ pub mod model;
 
 use std::sync::Arc;
 
-use app::model::{AuthType, Capabilities, EntryKind, FolderEntry, ProviderId, ProviderInfo, SourcePath};
+use app::model::{
+    AuthType, Capabilities, EntryKind, FolderEntry, ProviderId, ProviderInfo, SourcePath,
+};
 use async_trait::async_trait;
 
 use self::core::{DropboxCore, parse_error, remote_item};
@@ -144,7 +146,11 @@ impl Provider for DropboxProvider {
         Ok(entries)
     }
 
-    async fn list_page(&self, selection: &SourcePath, page: Option<&str>) -> ProviderResult<ListPage> {
+    async fn list_page(
+        &self,
+        selection: &SourcePath,
+        page: Option<&str>,
+    ) -> ProviderResult<ListPage> {
         lister::dropbox_list_page(&self.core, selection, page).await
     }
 

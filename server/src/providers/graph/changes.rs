@@ -257,8 +257,12 @@ impl DeltaState {
                 stack.extend(children.get(id).into_iter().flatten().copied());
             }
         }
-        let files: Vec<String> =
-            self.files.iter().filter(|(_, f)| gone.contains(*f)).map(|(id, _)| id.clone()).collect();
+        let files: Vec<String> = self
+            .files
+            .iter()
+            .filter(|(_, f)| gone.contains(*f))
+            .map(|(id, _)| id.clone())
+            .collect();
         for file in files {
             self.files.remove(&file);
             self.held_deletes.insert(file);
@@ -380,10 +384,8 @@ impl DeltaState {
                 self.forget_file(id);
                 continue;
             }
-            let parent = item
-                .parent_id()
-                .map(str::to_string)
-                .or_else(|| self.files.get(id).cloned());
+            let parent =
+                item.parent_id().map(str::to_string).or_else(|| self.files.get(id).cloned());
             let placed = parent.as_deref().and_then(|parent| {
                 let path = self.path_of(parent, roots, &mut memo)?;
                 let name = item.name.as_deref()?;
@@ -410,8 +412,7 @@ impl DeltaState {
 
     /// Queues subtrees to walk, skipping those inside another one queued.
     fn queue_walks(&mut self, folders: Vec<String>) {
-        let queued: HashSet<String> =
-            folders.iter().chain(self.walk.iter()).cloned().collect();
+        let queued: HashSet<String> = folders.iter().chain(self.walk.iter()).cloned().collect();
         for folder in folders {
             let mut current = self.folders.get(&folder).and_then(|f| f.parent.clone());
             let mut covered = false;
@@ -447,15 +448,15 @@ impl DeltaState {
                 continue;
             }
             listed += 1;
-            let children =
-                match core.graph_all_children(&ItemRef::new(&self.drive, &folder)).await {
-                    Ok(children) => children,
-                    // Deleted meanwhile: the feed reports it.
-                    Err(e) if e.kind() == ErrorKind::NotFound && self.root(&folder).is_none() => {
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
+            let children = match core.graph_all_children(&ItemRef::new(&self.drive, &folder)).await
+            {
+                Ok(children) => children,
+                // Deleted meanwhile: the feed reports it.
+                Err(e) if e.kind() == ErrorKind::NotFound && self.root(&folder).is_none() => {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let descend = self.root(&folder).is_none_or(|r| r.recursive);
             let mut memo = HashMap::new();
             let Some(path) = self.path_of(&folder, roots, &mut memo) else { continue };
@@ -467,8 +468,7 @@ impl DeltaState {
                         self.folders.insert(id.clone(), node);
                         self.walk.push_back(id.clone());
                     }
-                } else if let Some(item) = remote_item(&self.drive, child, join_path(&path, name))
-                {
+                } else if let Some(item) = remote_item(&self.drive, child, join_path(&path, name)) {
                     self.files.insert(id.clone(), folder.clone());
                     self.held_deletes.remove(id);
                     if report {
@@ -524,8 +524,7 @@ pub async fn graph_start_cursors(
         core.check_link(&link)?;
         let mut state = DeltaState::new(&drive, link);
         for source in selection {
-            let Some(item) = ItemRef::parse(&source.remote_id).filter(|r| r.drive == drive)
-            else {
+            let Some(item) = ItemRef::parse(&source.remote_id).filter(|r| r.drive == drive) else {
                 continue;
             };
             let id = if item.is_root() {
@@ -578,7 +577,9 @@ pub async fn graph_changes(
                 state.at_end = true;
             }
             (None, None) => {
-                return Err(ProviderError::parse("a delta page has neither nextLink nor deltaLink"));
+                return Err(ProviderError::parse(
+                    "a delta page has neither nextLink nor deltaLink",
+                ));
             }
         }
         changes
@@ -621,10 +622,8 @@ mod tests {
         GraphItem {
             id: Some(id.into()),
             name: name.map(str::to_string),
-            parent_reference: parent.map(|p| GraphItemReference {
-                id: Some(p.into()),
-                ..Default::default()
-            }),
+            parent_reference: parent
+                .map(|p| GraphItemReference { id: Some(p.into()), ..Default::default() }),
             ..Default::default()
         }
     }
@@ -737,19 +736,23 @@ mod tests {
         const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let mut id = || -> String {
-            let tail: String =
-                (0..32).map(|_| BASE32[rng.random_range(0..32)] as char).collect();
+            let tail: String = (0..32).map(|_| BASE32[rng.random_range(0..32)] as char).collect();
             format!("01{tail}")
         };
         let mut state = DeltaState::new(DRIVE, "https://graph.microsoft.com/v1.0/drives/b!x/root/delta?token=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into());
         let root = id();
-        state.roots.push(Root { selection: format!("{DRIVE}!{root}"), id: root.clone(), recursive: true });
+        state.roots.push(Root {
+            selection: format!("{DRIVE}!{root}"),
+            id: root.clone(),
+            recursive: true,
+        });
         state.folders.insert(root.clone(), Folder { parent: None, name: String::new() });
         for f in 0..1000 {
             let folder = id();
-            state
-                .folders
-                .insert(folder.clone(), Folder { parent: Some(root.clone()), name: format!("batch-{f:04}") });
+            state.folders.insert(
+                folder.clone(),
+                Folder { parent: Some(root.clone()), name: format!("batch-{f:04}") },
+            );
             for _ in 0..100 {
                 state.files.insert(id(), folder.clone());
             }

@@ -222,11 +222,10 @@ fn children_path(folder: &ItemRef) -> String {
 /// Where a 302 from `/content` points: an absolute http(s) URL (or one
 /// relative to the API).
 fn download_target(response: &reqwest::Response, base: &Url) -> ProviderResult<Url> {
-    let location = response
-        .headers()
-        .get(http::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ProviderError::parse("Graph answered a download with a redirect but no Location"))?;
+    let location =
+        response.headers().get(http::header::LOCATION).and_then(|v| v.to_str().ok()).ok_or_else(
+            || ProviderError::parse("Graph answered a download with a redirect but no Location"),
+        )?;
     let url = base
         .join(location)
         .map_err(|_| ProviderError::parse("Graph redirected a download to an invalid URL"))?;

@@ -39,7 +39,10 @@ pub async fn graph_list_page(
     page: Option<&str>,
 ) -> ProviderResult<ListPage> {
     let root = ItemRef::parse(&selection.remote_id).ok_or_else(|| {
-        ProviderError::invalid(format!("{:?} is not a OneDrive or SharePoint folder", selection.path))
+        ProviderError::invalid(format!(
+            "{:?} is not a OneDrive or SharePoint folder",
+            selection.path
+        ))
     })?;
     let mut token = match page {
         None => GraphListToken {

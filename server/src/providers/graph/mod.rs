@@ -19,11 +19,16 @@ pub mod model;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use app::model::{AuthType, Capabilities, EntryKind, FolderEntry, ProviderId, ProviderInfo, SourcePath, Timestamp};
+use app::model::{
+    AuthType, Capabilities, EntryKind, FolderEntry, ProviderId, ProviderInfo, SourcePath, Timestamp,
+};
 use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
-use self::core::{CHILDREN_PAGE_SIZE, GraphCore, ItemRef, encode_id, join_path, parent_path, parse_error, remote_item};
+use self::core::{
+    CHILDREN_PAGE_SIZE, GraphCore, ItemRef, encode_id, join_path, parent_path, parse_error,
+    remote_item,
+};
 use self::model::{GraphDrive, GraphItem, GraphSite, GraphUser};
 use super::http::{HttpClient, RequestAuth, limited_stream};
 use super::{
@@ -134,8 +139,9 @@ impl ProviderFactory for GraphFactory {
             )));
         };
         let account = context.connection_id.as_str();
-        let api = HttpClient::new(&context.http, id, account, RequestAuth::Bearer(tokens), parse_error)
-            .with_client(self.no_redirects.clone());
+        let api =
+            HttpClient::new(&context.http, id, account, RequestAuth::Bearer(tokens), parse_error)
+                .with_client(self.no_redirects.clone());
         let download = HttpClient::new(&context.http, id, account, RequestAuth::None, parse_error);
         Ok(Arc::new(GraphProvider {
             id,
@@ -188,7 +194,9 @@ impl GraphProvider {
             self.core.graph_get::<GraphItem>(&root_path),
         )?;
         let site = match root.parent_reference.and_then(|r| r.site_id) {
-            Some(site) => Some(self.core.graph_get::<GraphSite>(&format!("/sites/{}", encode_id(&site))).await?),
+            Some(site) => Some(
+                self.core.graph_get::<GraphSite>(&format!("/sites/{}", encode_id(&site))).await?,
+            ),
             None => None,
         };
         let library = library.name.unwrap_or(library.id);
@@ -313,7 +321,10 @@ impl GraphProvider {
                     has_children: None,
                     file_count: None,
                     size: None,
-                    modified_at: drive.last_modified_date_time.as_deref().and_then(Timestamp::parse),
+                    modified_at: drive
+                        .last_modified_date_time
+                        .as_deref()
+                        .and_then(Timestamp::parse),
                 }
             })
             .collect();
@@ -363,7 +374,11 @@ impl Provider for GraphProvider {
         }
     }
 
-    async fn list_page(&self, selection: &SourcePath, page: Option<&str>) -> ProviderResult<ListPage> {
+    async fn list_page(
+        &self,
+        selection: &SourcePath,
+        page: Option<&str>,
+    ) -> ProviderResult<ListPage> {
         lister::graph_list_page(&self.core, selection, page).await
     }
 
