@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod cloud_sync;
 pub mod fixtures;
 pub mod peers;
 pub mod provider_conformance;
