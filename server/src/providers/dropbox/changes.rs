@@ -207,10 +207,10 @@ impl DropboxState {
                     let (Some(path), Some(item)) = (file.path_lower.clone(), remote_item(&file))
                     else {
                         // Not downloadable as it is: treat it as absent.
-                        if let Some(path) = file.path_lower.as_deref() {
-                            if self.paths.get(path).is_some_and(|n| n.id == file.id) {
-                                self.remove_subtree(path);
-                            }
+                        if let Some(path) = file.path_lower.as_deref()
+                            && self.paths.get(path).is_some_and(|n| n.id == file.id)
+                        {
+                            self.remove_subtree(path);
                         }
                         continue;
                     };
