@@ -231,3 +231,123 @@ async fn downloads_carry_non_ascii_names_and_stop_at_the_size_cap() {
     let err = provider.metadata(&file.id).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
+
+// ---------------------------------------------------------------- official examples
+// From shared/reference/api-specs/dropbox/dropbox.examples.json: the Stone examples
+// (verbatim) and the error envelopes derived from the official SDK.
+
+mod examples {
+    use cloud_sources::providers::ErrorKind;
+    use cloud_sources::providers::dropbox::core::parse_error;
+    use cloud_sources::providers::dropbox::model::{DropboxEntry, DropboxListFolderResult};
+    use cloud_sources::providers::http::ErrorResponse;
+    use http::{HeaderMap, HeaderValue, StatusCode};
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn answer(status: u16, headers: &[(&'static str, &str)], body: &[u8]) -> ErrorResponse {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        ErrorResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: map,
+            body: body.to_vec().into(),
+        }
+    }
+
+    fn json_answer(
+        status: u16,
+        headers: &[(&'static str, &str)],
+        body: serde_json::Value,
+    ) -> ErrorResponse {
+        answer(status, headers, &serde_json::to_vec(&body).unwrap())
+    }
+
+    #[test]
+    fn the_list_folder_result_example_parses_into_tagged_entries() {
+        let result: DropboxListFolderResult = serde_json::from_value(json!({
+            "entries": [
+                {".tag": "file", "name": "Prime_Numbers.txt", "id": "id:a4ayc_80_OEAAAAAAAAAXw", "client_modified": "2015-05-12T15:50:38Z", "server_modified": "2015-05-12T15:50:38Z", "rev": "a1c10ce0dd78", "size": 7212, "path_lower": "/homework/math/prime_numbers.txt", "path_display": "/Homework/math/Prime_Numbers.txt", "sharing_info": {"read_only": true, "parent_shared_folder_id": "84528192421", "modified_by": "dbid:AAH4f99T0taONIb-OurWxbNQ6ywGRopQngc"}, "is_downloadable": true, "property_groups": [{"template_id": "ptid:1a5n2i6d3OYEAAAAAAAAAYa", "fields": [{"name": "Security Policy", "value": "Confidential"}]}], "has_explicit_shared_members": false, "content_hash": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "file_lock_info": {"is_lockholder": true, "lockholder_name": "Imaginary User", "created": "2015-05-12T15:50:38Z"}},
+                {".tag": "folder", "name": "math", "id": "id:a4ayc_80_OEAAAAAAAAAXz", "path_lower": "/homework/math", "path_display": "/Homework/math", "sharing_info": {"read_only": false, "parent_shared_folder_id": "84528192421", "traverse_only": false, "no_access": false}, "property_groups": [{"template_id": "ptid:1a5n2i6d3OYEAAAAAAAAAYa", "fields": [{"name": "Security Policy", "value": "Confidential"}]}]},
+                {".tag": "deleted", "name": "pi.txt", "path_lower": "/homework/math/pi.txt", "path_display": "/Homework/math/pi.txt"}
+            ],
+            "cursor": "ZtkX9_EHj3x7PMkVuFIhwKYXEpwpLwyxp9vMKomUhllil9q7eWiAu",
+            "has_more": false
+        }))
+        .unwrap();
+        let DropboxEntry::File(file) = &result.entries[0] else { panic!("a file") };
+        assert_eq!(file.size, 7212);
+        assert_eq!(
+            file.content_hash.as_deref(),
+            Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        );
+        let item = cloud_sources::providers::dropbox::core::remote_item(file).unwrap();
+        assert_eq!(item.path, "/Homework/math/Prime_Numbers.txt");
+        assert_eq!(item.version.as_deref(), file.content_hash.as_deref());
+        assert!(
+            matches!(&result.entries[1], DropboxEntry::Folder(f) if f.id == "id:a4ayc_80_OEAAAAAAAAAXz")
+        );
+        assert_eq!(result.entries[2].path_lower(), Some("/homework/math/pi.txt"));
+        assert!(!result.has_more);
+    }
+
+    #[test]
+    fn error_envelopes_are_classified_by_tag() {
+        let reset = parse_error(&json_answer(
+            409,
+            &[],
+            json!({"error_summary": "reset/...", "error": {".tag": "reset"}}),
+        ));
+        assert_eq!(reset.kind(), ErrorKind::CursorInvalid);
+        let missing = parse_error(&json_answer(
+            409,
+            &[],
+            json!({"error_summary": "path/not_found/...", "error": {".tag": "path", "path": {".tag": "not_found"}}}),
+        ));
+        assert_eq!(missing.kind(), ErrorKind::NotFound);
+        let unsupported = parse_error(&json_answer(
+            409,
+            &[],
+            json!({"error_summary": "unsupported_file/..", "error": {".tag": "unsupported_file"}}),
+        ));
+        assert_eq!(unsupported.kind(), ErrorKind::Unsupported);
+
+        let throttled = parse_error(&json_answer(
+            429,
+            &[("content-type", "application/json"), ("retry-after", "300")],
+            json!({"error_summary": "too_many_requests/...", "error": {"reason": {".tag": "too_many_requests"}, "retry_after": 300}}),
+        ));
+        assert_eq!(throttled.kind(), ErrorKind::RateLimited);
+        assert_eq!(throttled.retry_after(), Some(Duration::from_secs(300)));
+        let writes = parse_error(&json_answer(
+            429,
+            &[("retry-after", "1")],
+            json!({"error_summary": "too_many_write_operations/...", "error": {"reason": {".tag": "too_many_write_operations"}, "retry_after": 1}}),
+        ));
+        assert_eq!(
+            (writes.kind(), writes.retry_after()),
+            (ErrorKind::RateLimited, Some(Duration::from_secs(1)))
+        );
+        let plain = parse_error(&answer(
+            429,
+            &[("content-type", "text/plain"), ("retry-after", "300")],
+            b"(plain text)",
+        ));
+        assert_eq!(
+            (plain.kind(), plain.retry_after()),
+            (ErrorKind::RateLimited, Some(Duration::from_secs(300)))
+        );
+
+        let expired = parse_error(&json_answer(
+            401,
+            &[],
+            json!({"error_summary": "expired_access_token/...", "error": {".tag": "expired_access_token"}}),
+        ));
+        assert_eq!(expired.kind(), ErrorKind::AuthExpired);
+        let bad = parse_error(&answer(400, &[], b"Error in call to API function \"files/list_folder\": request body: limit: 0 is not within range [1, 2000]"));
+        assert_eq!(bad.kind(), ErrorKind::Invalid);
+        assert!(bad.to_string().contains("limit: 0"), "{bad}");
+    }
+}

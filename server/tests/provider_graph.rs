@@ -294,3 +294,104 @@ async fn a_token_that_expires_mid_listing_is_refreshed_once() {
     assert_eq!(w.tokens.refreshes(), 1, "one refresh, then the new token is used");
     assert_eq!(w.account.request_counts().unauthorized, 1);
 }
+
+// ---------------------------------------------------------------- official examples
+// Verbatim from shared/reference/api-specs/microsoft-graph/examples (driveitem-delta.md,
+// errors.md, and the 410 body reported in OneDrive/onedrive-api-docs#1356).
+
+mod examples {
+    use cloud_sources::providers::ErrorKind;
+    use cloud_sources::providers::graph::core::parse_error;
+    use cloud_sources::providers::graph::model::{GraphItem, GraphPage};
+    use cloud_sources::providers::http::ErrorResponse;
+    use http::{HeaderMap, HeaderValue, StatusCode};
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn answer(
+        status: u16,
+        headers: &[(&'static str, &str)],
+        body: serde_json::Value,
+    ) -> ErrorResponse {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        ErrorResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: map,
+            body: serde_json::to_vec(&body).unwrap().into(),
+        }
+    }
+
+    #[test]
+    fn delta_pages_parse_with_next_and_delta_links_and_deleted_facets() {
+        let first: GraphPage<GraphItem> = serde_json::from_value(json!({
+            "value": [
+                {"id": "0123456789abc", "name": "folder2", "folder": {}},
+                {"id": "123010204abac", "name": "file.txt", "file": {}},
+                {"id": "2353010204ddgg", "name": "file5.txt", "deleted": {}}
+            ],
+            "@odata.nextLink": "https://graph.microsoft.com/v1.0/me/drive/delta(token=1230919asd190410jlka)"
+        }))
+        .unwrap();
+        assert_eq!(first.value.len(), 3);
+        assert!(first.value[0].is_folder() && !first.value[0].is_deleted());
+        assert!(first.value[1].file.is_some());
+        assert!(first.value[2].is_deleted());
+        assert!(first.next_link.is_some() && first.delta_link.is_none());
+
+        let last: GraphPage<GraphItem> = serde_json::from_value(json!({
+            "value": [
+                {"id": "0123456789abc", "name": "folder2", "folder": {}, "deleted": {}},
+                {"id": "123010204abac", "name": "file.txt", "file": {}}
+            ],
+            "@odata.deltaLink": "https://graph.microsoft.com/v1.0/me/drive/root/delta?(token='MzslMjM0OyUyMzE7MzsyM2YwNDVhMS1lNmRmLTQ1N2MtOGQ5NS1hNmViZDVmZWRhNWQ7NjM3OTQzNzQwODQ3NTcwMDAwOzU4NTk2OTY0NDslMjM7JTIzOyUyMzA')"
+        }))
+        .unwrap();
+        assert!(last.value[0].is_folder() && last.value[0].is_deleted());
+        assert!(last.next_link.is_none() && last.delta_link.is_some());
+    }
+
+    #[test]
+    fn error_bodies_are_classified() {
+        let resync = parse_error(&answer(
+            410,
+            &[],
+            json!({"error": {
+                "code": "resyncRequired",
+                "message": "Resync required. Replace any local items with the server's version (including deletes) if you're sure that the service was up to date with your local changes when you last sync'd. Upload any local changes that the server doesn't know about.",
+                "innerError": {"date": "2020-09-02T13:13:42", "request-id": "4066dbff-4e0c-48a0-bf94-31934a1aaea4"}
+            }}),
+        ));
+        assert_eq!(resync.kind(), ErrorKind::CursorInvalid, "{resync}");
+
+        let throttled = parse_error(&answer(429, &[("retry-after", "3600")], json!({})));
+        assert_eq!(throttled.kind(), ErrorKind::RateLimited);
+        assert_eq!(throttled.retry_after(), Some(Duration::from_secs(3600)));
+        let unavailable = parse_error(&answer(503, &[("retry-after", "5")], json!({})));
+        assert_eq!(unavailable.kind(), ErrorKind::Transient);
+        assert_eq!(unavailable.retry_after(), Some(Duration::from_secs(5)));
+
+        let envelope = parse_error(&answer(
+            400,
+            &[],
+            json!({"error": {
+                "code": "invalidRange",
+                "message": "Uploaded fragment overlaps with existing data.",
+                "innererror": {"code": "fragmentOverlap"}
+            }}),
+        ));
+        assert_eq!(envelope.kind(), ErrorKind::Invalid);
+        assert!(envelope.to_string().contains("Uploaded fragment overlaps"), "{envelope}");
+        for (status, kind) in [
+            (401, ErrorKind::AuthExpired),
+            (403, ErrorKind::AccessDenied),
+            (404, ErrorKind::NotFound),
+        ] {
+            let error =
+                parse_error(&answer(status, &[], json!({"error": {"code": "x", "message": "y"}})));
+            assert_eq!(error.kind(), kind, "{status}");
+        }
+    }
+}
