@@ -66,6 +66,12 @@ pub fn is_supported(name: &str, mime_type: Option<&str>) -> bool {
     from_mime(mime_type).is_some() || from_extension(name).is_some()
 }
 
+/// The MIME type a file name's extension suggests, for providers that report
+/// none (Dropbox).
+pub fn mime_for_name(name: &str) -> Option<&'static str> {
+    from_extension(name).map(Format::mime_type)
+}
+
 /// Decides the format of `input`.
 ///
 /// Returns `Unsupported` for known non-document binaries (images, archives, executables) and

@@ -37,7 +37,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 pub use chunk::{ChunkOptions, chunk};
-pub use detect::{Format, detect_format, is_supported};
+pub use detect::{Format, detect_format, is_supported, mime_for_name};
 
 use sink::TextSink;
 

@@ -344,6 +344,14 @@ impl HttpClient {
         self
     }
 
+    /// Sends through `client` instead of the shared one: a client with other
+    /// settings, e.g. one that follows no redirects (Graph's `/content` answers
+    /// 302 to a pre-authenticated URL that must never see our token).
+    pub fn with_client(mut self, client: reqwest::Client) -> Self {
+        self.client = client;
+        self
+    }
+
     pub fn reqwest(&self) -> &reqwest::Client {
         &self.client
     }

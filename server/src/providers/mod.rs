@@ -10,11 +10,14 @@
 //! `lister.rs` / `changes.rs`.
 
 pub mod config;
+pub mod dropbox;
 pub mod error;
+pub mod graph;
 pub mod http;
 pub mod imap;
 pub mod net;
 pub mod registry;
+pub mod tokens;
 pub mod webdav;
 
 use std::collections::BTreeMap;

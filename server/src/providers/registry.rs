@@ -40,7 +40,14 @@ impl Providers {
     ) -> anyhow::Result<Vec<Arc<dyn ProviderFactory>>> {
         let guard =
             Arc::new(HostGuard::new(&settings.security.allow_hosts).map_err(anyhow::Error::msg)?);
+        let onedrive = resolve(settings, ProviderId::OneDrive);
+        let sharepoint = resolve(settings, ProviderId::SharePoint);
+        let dropbox = resolve(settings, ProviderId::Dropbox);
+        let dropbox_content = dropbox.content_base.as_deref().unwrap_or(&dropbox.api_base);
         Ok(vec![
+            Arc::new(super::graph::GraphFactory::onedrive(&onedrive.api_base)?),
+            Arc::new(super::graph::GraphFactory::sharepoint(&sharepoint.api_base)?),
+            Arc::new(super::dropbox::DropboxFactory::new(&dropbox.api_base, dropbox_content)),
             Arc::new(super::webdav::WebdavFactory::new()),
             Arc::new(super::imap::ImapFactory::new(guard)),
         ])

@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod cloud_sync;
 pub mod fixtures;
 pub mod peers;
 pub mod provider_conformance;
+pub mod sandboxed;
 pub mod sync;

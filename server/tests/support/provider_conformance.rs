@@ -150,7 +150,12 @@ pub async fn run(provider: Arc<dyn Provider>, backend: &dyn ConformanceBackend) 
     assert!(children.iter().all(|f| f.selectable));
 
     // Cursors first, then the listing (the engine's order for a full sync).
-    let selection = vec![source("/Docs")];
+    // Selected as the picker names it (a path for WebDAV, an id for Graph).
+    let selection = vec![SourcePath {
+        path: docs.path.clone(),
+        remote_id: docs.remote_id.clone(),
+        include_subfolders: true,
+    }];
     let cursors = provider.start_cursors(&selection).await.expect("start_cursors");
     assert_eq!(cursors.len(), 1);
     let listed = list_all(provider, &selection[0]).await;

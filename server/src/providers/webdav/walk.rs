@@ -18,11 +18,8 @@
 //! still to list and `gone`, so a crashed job resumes where it stopped.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::io::{Read, Write};
 
 use app::model::SourcePath;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -30,6 +27,7 @@ use super::core::{
     DavRoot, Depth, PROPFIND_BODY, WebdavCore, file_name, join_path, normalize_path,
 };
 use super::propfind::DavEntry;
+use crate::providers::tokens::{decode_compressed, decode_plain, encode_compressed, encode_plain};
 use crate::providers::{
     Change, ChangePage, ErrorKind, ListPage, ProviderError, ProviderResult, RemoteItem,
 };
@@ -172,15 +170,6 @@ struct ListToken {
     queue: VecDeque<String>,
 }
 
-fn encode_json<T: Serialize>(value: &T) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap_or_default())
-}
-
-fn decode_json<T: for<'de> Deserialize<'de>>(token: &str) -> Option<T> {
-    let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
 /// One page of the files under a selected folder.
 pub async fn list_page(
     core: &WebdavCore,
@@ -191,7 +180,7 @@ pub async fn list_page(
 ) -> ProviderResult<ListPage> {
     let mut token = match page {
         None => ListToken { root: scope.path.clone(), queue: VecDeque::from([scope.path.clone()]) },
-        Some(page) => decode_json::<ListToken>(page)
+        Some(page) => decode_plain::<ListToken>(page)
             .filter(|t| t.root == scope.path)
             .ok_or_else(|| ProviderError::invalid("the listing page token is not valid"))?,
     };
@@ -218,7 +207,7 @@ pub async fn list_page(
             }
         }
     }
-    let next = (!token.queue.is_empty()).then(|| encode_json(&token));
+    let next = (!token.queue.is_empty()).then(|| encode_plain(&token));
     Ok(ListPage { items, next })
 }
 
@@ -316,32 +305,19 @@ impl Cursor {
     }
 
     fn encode(&self) -> ProviderResult<String> {
-        let json = serde_json::to_vec(self)?;
-        let mut encoder =
-            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-        let compressed = encoder
-            .write_all(&json)
-            .and_then(|()| encoder.finish())
-            .map_err(|e| ProviderError::parse(format!("cannot compress the cursor: {e}")))?;
-        Ok(format!("{CURSOR_PREFIX}{}", URL_SAFE_NO_PAD.encode(compressed)))
+        encode_compressed(CURSOR_PREFIX, self)
     }
 
     fn decode(text: &str, scope: &Scope) -> ProviderResult<Self> {
-        let invalid = || {
+        let cursor: Cursor = decode_compressed(CURSOR_PREFIX, text).ok_or_else(|| {
             ProviderError::new(ErrorKind::CursorInvalid, "the WebDAV change cursor is not valid")
-        };
-        let compressed = text
-            .strip_prefix(CURSOR_PREFIX)
-            .and_then(|b64| URL_SAFE_NO_PAD.decode(b64).ok())
-            .ok_or_else(invalid)?;
-        let mut json = Vec::new();
-        flate2::read::DeflateDecoder::new(compressed.as_slice())
-            .read_to_end(&mut json)
-            .map_err(|_| invalid())?;
-        let cursor: Cursor = serde_json::from_slice(&json).map_err(|_| invalid())?;
+        })?;
         if cursor.root != scope.path || cursor.sub != scope.recursive {
             // The selection changed: start over with a full listing.
-            return Err(invalid());
+            return Err(ProviderError::new(
+                ErrorKind::CursorInvalid,
+                "the WebDAV change cursor is not valid",
+            ));
         }
         Ok(cursor)
     }

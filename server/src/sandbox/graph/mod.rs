@@ -800,6 +800,12 @@ async fn download(
     let account = sb.existing_account(&key).ok_or_else(item_not_found)?;
     account.counters().total += 1;
     *account.counters().by_endpoint.entry("download".into()).or_default() += 1;
+    // The URL needs no token; a client that sends one leaks it to the download host
+    // (a different host in production), so tests can check for it.
+    if headers.contains_key(http::header::AUTHORIZATION) {
+        *account.counters().by_endpoint.entry("download.with_authorization".into()).or_default() +=
+            1;
+    }
     faults::apply_faults(&account).await.map_err(denial)?;
     if account.faults().download_fails(&claims.i) {
         account.counters().server_errors += 1;
