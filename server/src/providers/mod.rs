@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod error;
+pub mod gdrive;
 pub mod http;
 pub mod imap;
 pub mod net;

@@ -41,6 +41,7 @@ impl Providers {
         let guard =
             Arc::new(HostGuard::new(&settings.security.allow_hosts).map_err(anyhow::Error::msg)?);
         Ok(vec![
+            Arc::new(super::gdrive::GdriveFactory::from_settings(settings)),
             Arc::new(super::webdav::WebdavFactory::new()),
             Arc::new(super::imap::ImapFactory::new(guard)),
         ])
