@@ -51,9 +51,7 @@ use super::core::{
     encode_token, join_path, normalize_path, q_all_folders, q_children, remote_item,
 };
 use super::model::{GdriveChangeList, GdriveFile};
-use crate::providers::{
-    Change, ChangePage, ErrorKind, ProviderError, ProviderResult, ScopeCursor,
-};
+use crate::providers::{Change, ChangePage, ErrorKind, ProviderError, ProviderResult, ScopeCursor};
 
 /// Listing requests one `changes` call may spend on folder walks.
 pub const MAX_WALK_REQUESTS: usize = 20;
@@ -255,10 +253,10 @@ impl Cursor {
     }
 
     /// Removes a folder and every cached folder below it, except selected
-    /// roots (they stay selected wherever they are).
-    fn drop_subtree(&mut self, id: &str) {
+    /// roots (they stay selected wherever they are); returns the removed ids.
+    fn drop_subtree(&mut self, id: &str) -> Vec<String> {
         if self.root(id).is_some() {
-            return;
+            return Vec::new();
         }
         let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
         for (child, node) in &self.folders {
@@ -276,9 +274,10 @@ impl Cursor {
                 }
             }
         }
-        for folder in gone {
-            self.folders.remove(&folder);
+        for folder in &gone {
+            self.folders.remove(folder);
         }
+        gone
     }
 
     fn queue(&mut self, id: &str, out: bool) {
@@ -477,6 +476,9 @@ fn apply_page(
     };
     let mut folders = Vec::new();
     let mut files = Vec::new();
+    // Folders that left the cache with a removed ancestor: their own removal,
+    // later in the page, is not a file deletion.
+    let mut dropped: HashSet<String> = HashSet::new();
     for change in page.changes {
         if change.change_type.as_deref().is_some_and(|t| t != "file") {
             continue;
@@ -497,8 +499,8 @@ fn apply_page(
                 }
                 if cursor.folders.contains_key(&id) {
                     // Drive reports the files of a deleted folder one by one.
-                    cursor.drop_subtree(&id);
-                } else {
+                    dropped.extend(cursor.drop_subtree(&id));
+                } else if !dropped.contains(&id) {
                     out.delete(&id);
                 }
             }
@@ -569,22 +571,24 @@ async fn walk(core: &GdriveCore, cursor: &mut Cursor, out: &mut ChangeSet) -> Pr
         }
         requests += 1;
         let q = q_children(&current.id, current.out)?;
-        let listed =
-            match core.gdrive_list(&q, drive.as_deref(), LIST_FIELDS, current.page.as_deref()).await {
-                Ok(listed) => listed,
-                Err(e) if e.kind() == ErrorKind::CursorInvalid && current.page.is_some() => {
-                    // Drive: start that listing over from its first page.
-                    if let Some(front) = cursor.pending.front_mut() {
-                        front.page = None;
-                    }
-                    continue;
+        let listed = match core
+            .gdrive_list(&q, drive.as_deref(), LIST_FIELDS, current.page.as_deref())
+            .await
+        {
+            Ok(listed) => listed,
+            Err(e) if e.kind() == ErrorKind::CursorInvalid && current.page.is_some() => {
+                // Drive: start that listing over from its first page.
+                if let Some(front) = cursor.pending.front_mut() {
+                    front.page = None;
                 }
-                Err(e) if e.kind() == ErrorKind::NotFound => {
-                    cursor.pending.pop_front();
-                    continue;
-                }
-                Err(e) => return Err(e.with_context("folder_id", &current.id)),
-            };
+                continue;
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                cursor.pending.pop_front();
+                continue;
+            }
+            Err(e) => return Err(e.with_context("folder_id", &current.id)),
+        };
         let descend = !current.out && cursor.children_selected(&current.id);
         for file in listed.files {
             if file.id.is_empty() || file.drive_id != cursor.drive {
@@ -597,8 +601,10 @@ async fn walk(core: &GdriveCore, cursor: &mut Cursor, out: &mut ChangeSet) -> Pr
                 (None, false) => out.delete(&file.id),
                 (Some(_), true) => {
                     if descend && !file.trashed {
-                        let node =
-                            FolderNode { parent: Some(current.id.clone()), name: file.name.clone() };
+                        let node = FolderNode {
+                            parent: Some(current.id.clone()),
+                            name: file.name.clone(),
+                        };
                         cursor.folders.insert(file.id.clone(), node);
                         cursor.queue(&file.id, false);
                     }
@@ -714,8 +720,7 @@ mod tests {
         assert!(!c.folders.contains_key("G"));
         // Unchanged folder: nothing to do.
         apply_folder(&mut c, folder("A", "myroot", "A", false));
-        let walks: Vec<(&str, bool)> =
-            c.pending.iter().map(|w| (w.id.as_str(), w.out)).collect();
+        let walks: Vec<(&str, bool)> = c.pending.iter().map(|w| (w.id.as_str(), w.out)).collect();
         assert_eq!(walks, [("B", false), ("N", false), ("B", true)]);
     }
 
@@ -750,7 +755,10 @@ mod tests {
                 // A removed cached folder leaves the cache, no delete.
                 change(None, "B"),
                 change(
-                    Some(GdriveFile { drive_id: Some("0Ashared".into()), ..file("other", "A", false) }),
+                    Some(GdriveFile {
+                        drive_id: Some("0Ashared".into()),
+                        ..file("other", "A", false)
+                    }),
                     "other",
                 ),
             ],

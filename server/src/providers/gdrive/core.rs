@@ -158,10 +158,8 @@ impl GdriveCore {
 
     /// One page of `drives.list` (the shared drives the user can see).
     pub async fn gdrive_drives(&self, page_token: Option<&str>) -> ProviderResult<GdriveDriveList> {
-        let mut query = vec![
-            ("pageSize", "100"),
-            ("fields", "nextPageToken,drives(id,name,hidden)"),
-        ];
+        let mut query =
+            vec![("pageSize", "100"), ("fields", "nextPageToken,drives(id,name,hidden)")];
         if let Some(token) = page_token {
             query.push(("pageToken", token));
         }
@@ -185,7 +183,11 @@ impl GdriveCore {
     }
 
     /// `files.export`: a Google-native file converted to `mime_type`.
-    pub async fn gdrive_export(&self, id: &str, mime_type: &str) -> ProviderResult<reqwest::Response> {
+    pub async fn gdrive_export(
+        &self,
+        id: &str,
+        mime_type: &str,
+    ) -> ProviderResult<reqwest::Response> {
         let id = check_id(id)?;
         let url = self.url(&format!("files/{id}/export"));
         self.http
@@ -201,11 +203,7 @@ pub fn check_id(id: &str) -> ProviderResult<&str> {
     let ok = !id.is_empty()
         && id.len() <= 256
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(id)
-    } else {
-        Err(ProviderError::not_found("not a Google Drive item id"))
-    }
+    if ok { Ok(id) } else { Err(ProviderError::not_found("not a Google Drive item id")) }
 }
 
 /// `'<id>' in parents` (ids are checked, so no quoting issues).
@@ -275,12 +273,10 @@ pub fn parse_error(answer: &ErrorResponse) -> ProviderError {
                 "the Google Drive API quota for today is used up (HTTP 403 dailyLimitExceeded)",
             )
             .permanent(),
-            "fileNotDownloadable" | "cannotExportFile" | "fileNotExportable" => {
-                ProviderError::new(
-                    ErrorKind::Unsupported,
-                    format!("Google Drive cannot download this file as content ({reason}){detail}"),
-                )
-            }
+            "fileNotDownloadable" | "cannotExportFile" | "fileNotExportable" => ProviderError::new(
+                ErrorKind::Unsupported,
+                format!("Google Drive cannot download this file as content ({reason}){detail}"),
+            ),
             "exportSizeLimitExceeded" => ProviderError::new(
                 ErrorKind::TooLarge,
                 "the document is too large for Google Drive to export (exportSizeLimitExceeded)",
@@ -439,7 +435,10 @@ mod tests {
         assert_eq!(kind(403, "fileNotDownloadable", None), (ErrorKind::Unsupported, false));
         assert_eq!(kind(403, "cannotExportFile", None), (ErrorKind::Unsupported, false));
         assert_eq!(kind(403, "exportSizeLimitExceeded", None), (ErrorKind::TooLarge, false));
-        assert_eq!(kind(403, "insufficientFilePermissions", None), (ErrorKind::AccessDenied, false));
+        assert_eq!(
+            kind(403, "insufficientFilePermissions", None),
+            (ErrorKind::AccessDenied, false)
+        );
         assert_eq!(kind(404, "notFound", Some("fileId")), (ErrorKind::NotFound, false));
         assert_eq!(kind(400, "invalid", Some("pageToken")), (ErrorKind::CursorInvalid, false));
         assert_eq!(kind(404, "notFound", Some("pageToken")), (ErrorKind::CursorInvalid, false));
@@ -447,7 +446,10 @@ mod tests {
         assert_eq!(kind(500, "backendError", None), (ErrorKind::Transient, true));
         assert_eq!(kind(503, "backendError", None), (ErrorKind::Transient, true));
         // Not JSON at all (a proxy's page): still classified by status.
-        assert_eq!(parse_error(&answer(502, "<html>bad gateway</html>")).kind(), ErrorKind::Transient);
+        assert_eq!(
+            parse_error(&answer(502, "<html>bad gateway</html>")).kind(),
+            ErrorKind::Transient
+        );
         assert_eq!(parse_error(&answer(403, "")).kind(), ErrorKind::AccessDenied);
     }
 
@@ -491,7 +493,10 @@ mod tests {
             ..Default::default()
         };
         let item = remote_item(&blob, "/My Drive/a.pdf".into());
-        assert_eq!((item.version.as_deref(), item.mime_type.as_str()), (Some("abc"), "application/pdf"));
+        assert_eq!(
+            (item.version.as_deref(), item.mime_type.as_str()),
+            (Some("abc"), "application/pdf")
+        );
         assert!(item.metadata.is_empty());
 
         let doc = GdriveFile {
@@ -503,15 +508,13 @@ mod tests {
             ..Default::default()
         };
         let item = remote_item(&doc, "/Shared drives/Eng/Plan".into());
-        assert_eq!(item.mime_type, "text/markdown");
+        assert_eq!(item.mime_type, "text/plain");
         assert_eq!(item.version.as_deref(), Some("v9"));
         assert_eq!(item.metadata["google_mime_type"], "application/vnd.google-apps.document");
         assert_eq!(item.metadata["drive_id"], "0AXYZ");
 
-        let form = GdriveFile {
-            mime_type: "application/vnd.google-apps.form".into(),
-            ..doc.clone()
-        };
+        let form =
+            GdriveFile { mime_type: "application/vnd.google-apps.form".into(), ..doc.clone() };
         assert_eq!(remote_item(&form, "/x".into()).mime_type, "application/vnd.google-apps.form");
     }
 

@@ -14,8 +14,8 @@ use app::model::SourcePath;
 use serde::{Deserialize, Serialize};
 
 use super::core::{
-    GdriveCore, LIST_FIELDS, PARENT_FIELDS, decode_token, encode_token, join_path,
-    normalize_path, q_children, remote_item,
+    GdriveCore, LIST_FIELDS, PARENT_FIELDS, decode_token, encode_token, join_path, normalize_path,
+    q_children, remote_item,
 };
 use super::model::GdriveFile;
 use crate::providers::{ErrorKind, ListPage, ProviderError, ProviderResult};
@@ -85,26 +85,30 @@ pub async fn list_page(
         let Some((folder, path)) = token.queue.front().cloned() else { break };
         requests += 1;
         let q = q_children(&folder, false)?;
-        let listed =
-            match core.gdrive_list(&q, token.drive.as_deref(), LIST_FIELDS, token.page.as_deref()).await
-            {
-                Ok(listed) => listed,
-                // Drive: a rejected page token means listing that folder again
-                // from its first page (the engine tolerates seeing files twice).
-                Err(e) if e.kind() == ErrorKind::CursorInvalid && token.page.is_some() => {
-                    tracing::info!(folder, "Drive rejected a listing page token; listing the folder again");
-                    token.page = None;
-                    continue;
-                }
-                // A folder deleted while we walk (the selected one was checked on
-                // the first page): nothing left to list there.
-                Err(e) if e.kind() == ErrorKind::NotFound => {
-                    token.queue.pop_front();
-                    token.page = None;
-                    continue;
-                }
-                Err(e) => return Err(e.with_context("folder_id", folder)),
-            };
+        let listed = match core
+            .gdrive_list(&q, token.drive.as_deref(), LIST_FIELDS, token.page.as_deref())
+            .await
+        {
+            Ok(listed) => listed,
+            // Drive: a rejected page token means listing that folder again
+            // from its first page (the engine tolerates seeing files twice).
+            Err(e) if e.kind() == ErrorKind::CursorInvalid && token.page.is_some() => {
+                tracing::info!(
+                    folder,
+                    "Drive rejected a listing page token; listing the folder again"
+                );
+                token.page = None;
+                continue;
+            }
+            // A folder deleted while we walk (the selected one was checked on
+            // the first page): nothing left to list there.
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                token.queue.pop_front();
+                token.page = None;
+                continue;
+            }
+            Err(e) => return Err(e.with_context("folder_id", folder)),
+        };
         for file in listed.files {
             if file.id.is_empty() || file.trashed {
                 continue;

@@ -23,8 +23,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use app::model::{
-    AuthType, Capabilities, EntryKind, FolderEntry, ProviderId, ProviderInfo, SourcePath,
-    Timestamp,
+    AuthType, Capabilities, EntryKind, FolderEntry, ProviderId, ProviderInfo, SourcePath, Timestamp,
 };
 use async_trait::async_trait;
 use tokio::sync::OnceCell;
@@ -157,8 +156,7 @@ impl GdriveProvider {
     }
 
     async fn drive_name(&self, drive_id: &str) -> ProviderResult<String> {
-        if let Some(name) =
-            self.drive_names.lock().unwrap_or_else(|e| e.into_inner()).get(drive_id)
+        if let Some(name) = self.drive_names.lock().unwrap_or_else(|e| e.into_inner()).get(drive_id)
         {
             return Ok(name.clone());
         }
@@ -265,11 +263,10 @@ impl Provider for GdriveProvider {
     async fn test(&self) -> ProviderResult<AccountInfo> {
         let about = self.core.gdrive_about().await?;
         let user = about.user.unwrap_or_default();
-        let label = user
-            .email_address
-            .or(user.display_name)
-            .filter(|l| !l.trim().is_empty())
-            .ok_or_else(|| ProviderError::parse("Google Drive did not say whose account this is"))?;
+        let label =
+            user.email_address.or(user.display_name).filter(|l| !l.trim().is_empty()).ok_or_else(
+                || ProviderError::parse("Google Drive did not say whose account this is"),
+            )?;
         Ok(AccountInfo { label })
     }
 
@@ -292,7 +289,8 @@ impl Provider for GdriveProvider {
         if !folder.is_folder() {
             return Err(ProviderError::invalid("not a folder"));
         }
-        let (path, children) = tokio::try_join!(self.path_of(&folder), self.child_folders(&folder))?;
+        let (path, children) =
+            tokio::try_join!(self.path_of(&folder), self.child_folders(&folder))?;
         let mut entries: Vec<FolderEntry> = children
             .into_iter()
             .map(|child| FolderEntry {

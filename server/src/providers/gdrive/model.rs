@@ -30,9 +30,11 @@ mod int64 {
         match Option::<Int64>::deserialize(d)? {
             None => Ok(None),
             Some(Int64::Number(n)) => Ok(Some(n)),
-            Some(Int64::Text(text)) => text.trim().parse().map(Some).map_err(|_| {
-                serde::de::Error::custom(format!("{text:?} is not an int64 string"))
-            }),
+            Some(Int64::Text(text)) => {
+                text.trim().parse().map(Some).map_err(|_| {
+                    serde::de::Error::custom(format!("{text:?} is not an int64 string"))
+                })
+            }
         }
     }
 }
@@ -215,11 +217,12 @@ pub struct GdriveErrorItem {
 /// The text format a Google-native file is exported to, or `None` when it has
 /// no text export we index (Forms, Drawings, Sites, shortcuts, folders…).
 ///
-/// Docs go to Markdown (headings, lists and tables survive for chunking),
-/// Sheets to CSV (Drive exports the first sheet), Slides to plain text.
+/// Docs and Slides go to plain text (every Docs Editors export supports it,
+/// and Drive's limit of 10 MB per export goes furthest with text), Sheets to
+/// CSV (Drive exports the first sheet).
 pub fn native_export(mime_type: &str) -> Option<&'static str> {
     match mime_type {
-        "application/vnd.google-apps.document" => Some("text/markdown"),
+        "application/vnd.google-apps.document" => Some("text/plain"),
         "application/vnd.google-apps.spreadsheet" => Some("text/csv"),
         "application/vnd.google-apps.presentation" => Some("text/plain"),
         _ => None,
@@ -241,12 +244,10 @@ mod tests {
             r#"{"id":"1","size":"123","version":"7","parents":["p"],"trashed":true}"#,
         )
         .unwrap();
-        assert_eq!((file.size, file.version, file.parent(), file.trashed), (
-            Some(123),
-            Some(7),
-            Some("p"),
-            true
-        ));
+        assert_eq!(
+            (file.size, file.version, file.parent(), file.trashed),
+            (Some(123), Some(7), Some("p"), true)
+        );
         let file: GdriveFile = serde_json::from_str(r#"{"id":"1","size":9}"#).unwrap();
         assert_eq!(file.size, Some(9));
         assert!(serde_json::from_str::<GdriveFile>(r#"{"id":"1","size":"many"}"#).is_err());
@@ -254,7 +255,7 @@ mod tests {
 
     #[test]
     fn native_files_export_to_text_and_the_rest_is_unsupported() {
-        assert_eq!(native_export("application/vnd.google-apps.document"), Some("text/markdown"));
+        assert_eq!(native_export("application/vnd.google-apps.document"), Some("text/plain"));
         assert_eq!(native_export("application/vnd.google-apps.spreadsheet"), Some("text/csv"));
         assert_eq!(native_export("application/vnd.google-apps.presentation"), Some("text/plain"));
         assert_eq!(native_export("application/vnd.google-apps.form"), None);
