@@ -305,7 +305,7 @@ impl Provider for GdriveProvider {
                 modified_at: child.modified_time.as_deref().and_then(Timestamp::parse),
             })
             .collect();
-        entries.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        entries.sort_by_key(|a| a.name.to_lowercase());
         Ok(entries)
     }
 
