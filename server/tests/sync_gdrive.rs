@@ -185,7 +185,10 @@ async fn a_drive_folder_syncs_fully_then_follows_edits_renames_moves_and_deletes
         .add_file(&world.id("/Other"), "more.txt", b"still not selected".to_vec())
         .unwrap();
 
+    world.account.reset_request_counts();
     let incremental = run_and_wait(service, &world.alice, &config.id, false).await;
+    let counts = world.account.request_counts();
+    assert!(counts.endpoint("changes.list") >= 1, "read through the Changes API: {counts:?}");
     assert_eq!(incremental.status, JobStatus::Completed, "{:?}", incremental.message);
     assert_eq!(incremental.progress.files_failed, 0, "{:?}", incremental.errors);
     let indexed = index(service, &world.alice, &config.id).await;
