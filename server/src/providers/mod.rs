@@ -12,6 +12,7 @@
 pub mod config;
 pub mod dropbox;
 pub mod error;
+pub mod gdrive;
 pub mod graph;
 pub mod http;
 pub mod imap;

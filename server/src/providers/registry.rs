@@ -45,6 +45,7 @@ impl Providers {
         let dropbox = resolve(settings, ProviderId::Dropbox);
         let dropbox_content = dropbox.content_base.as_deref().unwrap_or(&dropbox.api_base);
         Ok(vec![
+            Arc::new(super::gdrive::GdriveFactory::from_settings(settings)),
             Arc::new(super::graph::GraphFactory::onedrive(&onedrive.api_base)?),
             Arc::new(super::graph::GraphFactory::sharepoint(&sharepoint.api_base)?),
             Arc::new(super::dropbox::DropboxFactory::new(&dropbox.api_base, dropbox_content)),

@@ -27,6 +27,12 @@ pub trait ConformanceBackend: Send + Sync {
     async fn rename(&self, from: &str, to: &str);
     /// Deletes a file or a folder with everything in it.
     async fn remove(&self, path: &str);
+    /// Where the backend's paths sit in the provider's paths, for providers
+    /// whose picker starts with drives (`/My Drive`); empty when the backend's
+    /// top folders are the picker's roots.
+    fn root_path(&self) -> &str {
+        ""
+    }
 }
 
 pub fn source(path: &str) -> SourcePath {
@@ -96,10 +102,22 @@ fn paths(items: &BTreeMap<String, RemoteItem>) -> Vec<&str> {
     items.keys().map(String::as_str).collect()
 }
 
+/// The items keyed by their path below `prefix` (see [`ConformanceBackend::root_path`]).
+fn below(prefix: &str, items: BTreeMap<String, RemoteItem>) -> BTreeMap<String, RemoteItem> {
+    items
+        .into_iter()
+        .map(|(path, item)| match path.strip_prefix(prefix) {
+            Some(rest) => (rest.to_string(), item),
+            None => panic!("{path} is not below {prefix:?}"),
+        })
+        .collect()
+}
+
 /// One step: apply a change, then expect exactly these upserted paths and
 /// deleted ids, and nothing more on a second call.
 struct Feed<'a> {
     provider: &'a dyn Provider,
+    prefix: String,
     selection: Vec<SourcePath>,
     scope: String,
     cursor: String,
@@ -115,6 +133,7 @@ impl Feed<'_> {
         let (changes, cursor) =
             drain(self.provider, &self.selection, &self.scope, &self.cursor).await;
         let (up, del) = split(&changes);
+        let up = below(&self.prefix, up);
         assert_eq!(paths(&up), upserts, "{what}: upserted paths; changes: {changes:#?}");
         let deletes: BTreeSet<String> = deletes.iter().map(|d| d.to_string()).collect();
         assert_eq!(del, deletes, "{what}: deleted ids; changes: {changes:#?}");
@@ -137,28 +156,42 @@ pub async fn run(provider: Arc<dyn Provider>, backend: &dyn ConformanceBackend) 
     backend.mkdir("/Docs/Empty").await;
     backend.write("/Other/x.txt", b"x-ray").await;
 
-    // The folder picker.
-    let roots = provider.list_folders(None).await.expect("list_folders(None)");
+    // The folder picker (below the backend's drive, when the picker starts with drives).
+    let prefix = backend.root_path().to_string();
+    let mut roots = provider.list_folders(None).await.expect("list_folders(None)");
+    if !prefix.is_empty() {
+        let drive = roots
+            .iter()
+            .find(|f| f.path == prefix)
+            .unwrap_or_else(|| panic!("{prefix} among the picker's roots: {roots:?}"));
+        assert!(drive.selectable);
+        roots = provider.list_folders(Some(&drive.remote_id)).await.expect("list_folders(drive)");
+        for folder in &mut roots {
+            folder.path = folder.path.strip_prefix(&prefix).expect("below the drive").to_string();
+        }
+    }
     let names: Vec<(&str, &str)> =
         roots.iter().map(|f| (f.name.as_str(), f.path.as_str())).collect();
     assert_eq!(names, [("Docs", "/Docs"), ("Other", "/Other")], "top-level folders");
     let docs = &roots[0];
     let children = provider.list_folders(Some(&docs.remote_id)).await.expect("list_folders(Docs)");
-    let names: Vec<(&str, &str)> =
-        children.iter().map(|f| (f.name.as_str(), f.path.as_str())).collect();
+    let names: Vec<(&str, &str)> = children
+        .iter()
+        .map(|f| (f.name.as_str(), f.path.strip_prefix(&prefix).unwrap_or(&f.path)))
+        .collect();
     assert_eq!(names, [("Empty", "/Docs/Empty"), ("Sub", "/Docs/Sub")], "folders in /Docs");
     assert!(children.iter().all(|f| f.selectable));
 
     // Cursors first, then the listing (the engine's order for a full sync).
-    // Selected as the picker names it (a path for WebDAV, an id for Graph).
+    // Selected as the picker names it (a path for WebDAV, an id for Graph and Drive).
     let selection = vec![SourcePath {
-        path: docs.path.clone(),
+        path: format!("{prefix}{}", docs.path),
         remote_id: docs.remote_id.clone(),
         include_subfolders: true,
     }];
     let cursors = provider.start_cursors(&selection).await.expect("start_cursors");
     assert_eq!(cursors.len(), 1);
-    let listed = list_all(provider, &selection[0]).await;
+    let listed = below(&prefix, list_all(provider, &selection[0]).await);
     assert_eq!(
         paths(&listed),
         ["/Docs/Sub/Deep/c.txt", "/Docs/Sub/b.txt", "/Docs/a.txt"],
@@ -178,6 +211,7 @@ pub async fn run(provider: Arc<dyn Provider>, backend: &dyn ConformanceBackend) 
 
     let mut feed = Feed {
         provider,
+        prefix: prefix.clone(),
         selection: selection.clone(),
         scope: cursors[0].scope.clone(),
         cursor: cursors[0].cursor.clone(),

@@ -629,8 +629,19 @@ async fn files_export(
             ));
         }
     };
+    if body.len() as u64 > EXPORT_LIMIT_BYTES {
+        return Err(drive_error(
+            StatusCode::FORBIDDEN,
+            "exportSizeLimitExceeded",
+            "This file is too large to be exported.",
+            None,
+        ));
+    }
     Ok(util::bytes_response(&headers, body, target, Vec::new()))
 }
+
+/// "Note that the exported content is limited to 10 MB" (`files.export`).
+pub const EXPORT_LIMIT_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Scope of a changes request: one shared drive (`driveId`), or the user's corpus.
 fn changes_scope(acct: &Account, q: &Params) -> Result<Scope, Refusal> {
