@@ -169,6 +169,7 @@ impl Service {
             self.store
                 .request_cancel(caller.user_id(), &job.id, "the configuration was deleted", now())
                 .await?;
+            self.signal_cancel(&job.id);
         }
         self.store.delete_config(caller.user_id(), id).await?;
         tracing::info!(config_id = %id, "sync configuration deleted");
@@ -260,6 +261,7 @@ impl Service {
                 .store
                 .request_cancel(caller.user_id(), &job.id, "paused by the user", now())
                 .await?;
+            self.signal_cancel(&job.id);
             self.events.publish(&job);
         }
         self.config(caller, id).await
@@ -289,6 +291,7 @@ impl Service {
             .store
             .request_cancel(caller.user_id(), &job.id, "cancelled by the user", now())
             .await?;
+        self.signal_cancel(&job.id);
         self.events.publish(&job);
         Ok(Some(job))
     }
@@ -302,6 +305,7 @@ impl Service {
             Err(StoreError::NotFound) => return Err(AppError::NotFound),
             other => other?,
         };
+        self.signal_cancel(&job.id);
         self.events.publish(&job);
         Ok(job)
     }

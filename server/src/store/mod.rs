@@ -208,6 +208,13 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Vec<ConnectionRecord>>;
 
+    /// Operator tools only (`cloud-sources connection test ID`): a connection
+    /// by id whoever owns it. Never reachable from the web API.
+    async fn operator_find_connection(
+        &self,
+        id: &ConnectionId,
+    ) -> StoreResult<Option<ConnectionRecord>>;
+
     // ----- sync configurations --------------------------------------------------
 
     async fn insert_config(&self, config: SyncConfiguration) -> StoreResult<()>;
@@ -243,6 +250,10 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the configuration with its documents, jobs, job logs and sync state.
     async fn delete_config(&self, user_id: &UserId, id: &ConfigId) -> StoreResult<()>;
 
+    /// Operator tools only (`cloud-sources sync run ID`): a configuration by id
+    /// whoever owns it. Never reachable from the web API.
+    async fn operator_find_config(&self, id: &ConfigId) -> StoreResult<Option<SyncConfiguration>>;
+
     /// Active, scheduled configurations whose next run is at or before `now`.
     async fn due_configs(
         &self,
@@ -273,6 +284,15 @@ pub trait Store: Send + Sync + 'static {
     /// same job.
     async fn claim_job(
         &self,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>>;
+    /// Like [`Store::claim_job`] for one given job (the CLI's `sync run`), if it
+    /// is still pending.
+    async fn claim_job_by_id(
+        &self,
+        job_id: &JobId,
         worker: &str,
         lease: Duration,
         now: Timestamp,

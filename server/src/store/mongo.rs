@@ -83,6 +83,38 @@ impl MongoStore {
         Ok(store)
     }
 
+    /// Claims the oldest pending job matching `filter`.
+    async fn claim(
+        &self,
+        filter: Document,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>> {
+        // One findOneAndUpdate, atomic on the document: when two claimers pick the
+        // same job, the server retries the loser, whose filter (`pending`) then no
+        // longer matches, so it takes the next one. A pipeline update, so that
+        // `started_at` is set on the first attempt only.
+        let claimed = self
+            .jobs
+            .find_one_and_update(
+                filter,
+                vec![doc! { "$set": {
+                    "status": JobStatus::Running.as_str(),
+                    "attempts": { "$add": ["$attempts", 1] },
+                    "started_at": { "$ifNull": ["$started_at", date(now)] },
+                    // `$literal`: in a pipeline a string starting with `$` is a field path.
+                    "lease_owner": { "$literal": worker },
+                    "lease_expires_at": date(now + lease),
+                    "updated_at": date(now),
+                } }],
+            )
+            .sort(doc! { "created_at": 1, "_id": 1 })
+            .return_document(ReturnDocument::After)
+            .await?;
+        claimed.map(job_record).transpose()
+    }
+
     fn new(db: Database) -> Self {
         let c = |name: &str| db.collection::<Document>(name);
         Self {
@@ -1003,28 +1035,36 @@ impl Store for MongoStore {
         lease: Duration,
         now: Timestamp,
     ) -> StoreResult<Option<JobRecord>> {
-        // One findOneAndUpdate, atomic on the document: when two claimers pick the
-        // same job, the server retries the loser, whose filter (`pending`) then no
-        // longer matches, so it takes the next one. A pipeline update, so that
-        // `started_at` is set on the first attempt only.
-        let claimed = self
-            .jobs
-            .find_one_and_update(
-                doc! { "status": JobStatus::Pending.as_str() },
-                vec![doc! { "$set": {
-                    "status": JobStatus::Running.as_str(),
-                    "attempts": { "$add": ["$attempts", 1] },
-                    "started_at": { "$ifNull": ["$started_at", date(now)] },
-                    // `$literal`: in a pipeline a string starting with `$` is a field path.
-                    "lease_owner": { "$literal": worker },
-                    "lease_expires_at": date(now + lease),
-                    "updated_at": date(now),
-                } }],
-            )
-            .sort(doc! { "created_at": 1, "_id": 1 })
-            .return_document(ReturnDocument::After)
-            .await?;
-        claimed.map(job_record).transpose()
+        self.claim(doc! { "status": JobStatus::Pending.as_str() }, worker, lease, now).await
+    }
+
+    async fn claim_job_by_id(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>> {
+        self.claim(
+            doc! { "_id": job_id.as_str(), "status": JobStatus::Pending.as_str() },
+            worker,
+            lease,
+            now,
+        )
+        .await
+    }
+
+    async fn operator_find_connection(
+        &self,
+        id: &ConnectionId,
+    ) -> StoreResult<Option<ConnectionRecord>> {
+        let found = self.connections.find_one(doc! { "_id": id.as_str() }).await?;
+        found.map(|d| from_record(d, "id")).transpose()
+    }
+
+    async fn operator_find_config(&self, id: &ConfigId) -> StoreResult<Option<SyncConfiguration>> {
+        let found = self.configs.find_one(doc! { "_id": id.as_str() }).await?;
+        found.map(|d| from_record(d, "id")).transpose()
     }
 
     async fn heartbeat(

@@ -270,6 +270,41 @@ impl SqliteStore {
         .await
     }
 
+    /// Claims the oldest pending job, or the given one if it is pending.
+    async fn claim(
+        &self,
+        only: Option<String>,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>> {
+        let worker = worker.to_string();
+        self.transaction(move |tx| {
+            let id: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM sync_jobs WHERE status = 'pending' AND (?1 IS NULL OR id = ?1)
+                     ORDER BY created_at, id LIMIT 1",
+                    [&only],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else { return Ok(None) };
+            let Some(mut record) = job_row(tx, &id)? else { return Ok(None) };
+            record.job.status = JobStatus::Running;
+            record.job.attempts += 1;
+            record.job.started_at.get_or_insert(now);
+            record.lease_owner = Some(worker.clone());
+            record.lease_expires_at = Some(now + lease);
+            write_job(tx, &record.job, now)?;
+            tx.execute(
+                "UPDATE sync_jobs SET lease_owner = ?2, lease_expires_at = ?3 WHERE id = ?1",
+                params![id, worker, record.lease_expires_at.map(Timestamp::millis)],
+            )?;
+            Ok(Some(record))
+        })
+        .await
+    }
+
     async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
@@ -791,6 +826,17 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn operator_find_connection(
+        &self,
+        id: &ConnectionId,
+    ) -> StoreResult<Option<ConnectionRecord>> {
+        let id = id.0.clone();
+        self.read(move |conn| {
+            query_doc(conn, "SELECT doc FROM user_connections WHERE id = ?1", [id])
+        })
+        .await
+    }
+
     // ----- sync configurations --------------------------------------------------
 
     async fn insert_config(&self, config: SyncConfiguration) -> StoreResult<()> {
@@ -952,6 +998,14 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn operator_find_config(&self, id: &ConfigId) -> StoreResult<Option<SyncConfiguration>> {
+        let id = id.0.clone();
+        self.read(move |conn| {
+            query_doc(conn, "SELECT doc FROM sync_configurations WHERE id = ?1", [id])
+        })
+        .await
+    }
+
     async fn due_configs(
         &self,
         now: Timestamp,
@@ -1020,30 +1074,17 @@ impl Store for SqliteStore {
         lease: Duration,
         now: Timestamp,
     ) -> StoreResult<Option<JobRecord>> {
-        let worker = worker.to_string();
-        self.transaction(move |tx| {
-            let id: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM sync_jobs WHERE status = 'pending' ORDER BY created_at, id LIMIT 1",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(id) = id else { return Ok(None) };
-            let Some(mut record) = job_row(tx, &id)? else { return Ok(None) };
-            record.job.status = JobStatus::Running;
-            record.job.attempts += 1;
-            record.job.started_at.get_or_insert(now);
-            record.lease_owner = Some(worker.clone());
-            record.lease_expires_at = Some(now + lease);
-            write_job(tx, &record.job, now)?;
-            tx.execute(
-                "UPDATE sync_jobs SET lease_owner = ?2, lease_expires_at = ?3 WHERE id = ?1",
-                params![id, worker, record.lease_expires_at.map(Timestamp::millis)],
-            )?;
-            Ok(Some(record))
-        })
-        .await
+        self.claim(None, worker, lease, now).await
+    }
+
+    async fn claim_job_by_id(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>> {
+        self.claim(Some(job_id.0.clone()), worker, lease, now).await
     }
 
     async fn heartbeat(

@@ -129,6 +129,11 @@ impl Engine {
         let span = tracing::info_span!("job", job_id = %job_id, config_id = %record.job.config_id, %worker);
         let _enter = span.enter();
         let flags = Arc::new(Flags::default());
+        self.service
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(job_id.clone(), flags.clone());
         let heartbeat = self.spawn_heartbeat(&record, worker, flags.clone(), stop.clone());
         let checkpoint: Option<Checkpoint> =
             record.checkpoint.clone().and_then(|c| serde_json::from_value(c).ok());
@@ -147,6 +152,7 @@ impl Engine {
         );
         let result = self.executor.execute(&mut run, checkpoint).await;
         heartbeat.abort();
+        self.service.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&job_id);
         self.finish(&mut run, result).await;
     }
 
@@ -191,9 +197,10 @@ impl Engine {
                 (JobOutcome::Completed, None, outcome.delta_token)
             }
             Err(Stop::Cancelled) => {
-                let message = run.job.message.clone().unwrap_or_else(|| "cancelled".into());
-                run.log(LogLevel::Warn, format!("stopped: {message}"));
-                (JobOutcome::Cancelled, Some(message), None)
+                // The reason ("paused by the user", "cancelled by the user") is
+                // already on the job, written with the cancel request: keep it.
+                run.log(LogLevel::Warn, "stopped on request");
+                (JobOutcome::Cancelled, None, None)
             }
             Err(Stop::Failed(message)) => {
                 run.log(LogLevel::Error, format!("failed: {message}"));
@@ -239,13 +246,18 @@ impl Engine {
                 return;
             }
         }
-        run.job.status = match outcome {
-            JobOutcome::Completed => JobStatus::Completed,
-            JobOutcome::Failed => JobStatus::Failed,
-            JobOutcome::Cancelled => JobStatus::Cancelled,
-        };
-        run.job.message = message;
-        run.job.progress.current_file = None;
+        // Publish the job as stored (status, message, errors).
+        match store.get_job(&run.job.user_id, &run.job.id).await {
+            Ok(Some(record)) => run.job = record.job,
+            _ => {
+                run.job.status = match outcome {
+                    JobOutcome::Completed => JobStatus::Completed,
+                    JobOutcome::Failed => JobStatus::Failed,
+                    JobOutcome::Cancelled => JobStatus::Cancelled,
+                };
+                run.job.message = message;
+            }
+        }
         run.publish();
         tracing::info!(
             status = run.job.status.as_str(),

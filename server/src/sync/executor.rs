@@ -55,6 +55,11 @@ pub struct Executor {
     download_budget: Arc<Semaphore>,
 }
 
+/// Documents are written in batches of at most this many…
+const INDEX_BATCH: usize = 50;
+/// …or at least this often.
+const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Megabytes of file content held in memory at once by all jobs.
 const DOWNLOAD_BUDGET_MB: usize = 256;
 
@@ -412,6 +417,7 @@ impl Executor {
         futures::pin_mut!(fetches);
 
         let mut batch: Vec<SourceDocument> = Vec::new();
+        let mut last_index = std::time::Instant::now();
         while let Some((item, existed, result)) = fetches.next().await {
             run.check_stop()?;
             run.progress().current_file = Some(item.path.clone());
@@ -433,8 +439,11 @@ impl Executor {
                 }
                 Err((error_type, message)) => run.file_failed(&item, error_type, &message),
             }
-            if batch.len() >= 100 {
+            // Small, frequent batches: work in flight when a worker dies is at
+            // most about a second's worth.
+            if batch.len() >= INDEX_BATCH || last_index.elapsed() >= INDEX_EVERY {
                 self.index(run, &mut batch).await?;
+                last_index = std::time::Instant::now();
             }
             run.save(false).await?;
         }
@@ -448,13 +457,13 @@ impl Executor {
             return Ok(());
         }
         run.phase(SyncPhase::Indexing);
-        // Only the lease holder writes documents: a job another worker took over stops here.
-        if !self.service.store.save_progress(&run.job.id, &run.worker, &run.job.progress).await? {
-            return Err(Stop::Abandoned);
-        }
+        // Only the lease holder writes documents: a job another worker took over
+        // stops here (writing progress checks the lease).
+        run.save(true).await?;
         self.service.store.upsert_documents(batch).await?;
         batch.clear();
-        Ok(())
+        // The file list and progress describe what is stored: write them now.
+        run.save(true).await
     }
 
     /// Downloads and extracts one file (and its attachments).
