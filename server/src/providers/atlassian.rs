@@ -61,7 +61,10 @@ pub fn parse_api_token(
     let url = parse_site_url(&c.site_url, guard)?;
     let email = c.email.trim();
     if !email.is_empty()
-        && (!email.contains('@') || email.starts_with('@') || email.ends_with('@') || email.contains(char::is_whitespace))
+        && (!email.contains('@')
+            || email.starts_with('@')
+            || email.ends_with('@')
+            || email.contains(char::is_whitespace))
     {
         return Err("email must be an e-mail address (leave it empty for a Data Center personal access token)".into());
     }
@@ -207,8 +210,14 @@ impl AtlassianClient {
                 let resolved = match product {
                     // Cloud serves Confluence under /wiki; Data Center at its context path,
                     // which is part of what the user typed.
-                    Product::Confluence if deployment == Deployment::Cloud && !site.ends_with("/wiki") => {
-                        ResolvedSite { api_root: format!("{site}/wiki"), web_root: format!("{site}/wiki"), host }
+                    Product::Confluence
+                        if deployment == Deployment::Cloud && !site.ends_with("/wiki") =>
+                    {
+                        ResolvedSite {
+                            api_root: format!("{site}/wiki"),
+                            web_root: format!("{site}/wiki"),
+                            host,
+                        }
                     }
                     _ => ResolvedSite { api_root: site.clone(), web_root: site, host },
                 };
@@ -237,7 +246,10 @@ impl AtlassianClient {
                     http,
                     deployment: Deployment::Cloud,
                     product,
-                    route: Route::OAuth { api_base: api_base.trim_end_matches('/').to_string(), preferred },
+                    route: Route::OAuth {
+                        api_base: api_base.trim_end_matches('/').to_string(),
+                        preferred,
+                    },
                     resolved: OnceCell::new(),
                 })
             }
@@ -258,16 +270,19 @@ impl AtlassianClient {
         }
     }
 
-    async fn resolve(&self, api_base: &str, preferred: Option<&str>) -> ProviderResult<ResolvedSite> {
+    async fn resolve(
+        &self,
+        api_base: &str,
+        preferred: Option<&str>,
+    ) -> ProviderResult<ResolvedSite> {
         let url = format!("{api_base}/oauth/token/accessible-resources");
         let resources: Vec<AccessibleResource> = self.http.json(|c| c.get(&url)).await?;
         let product = self.product.path();
         let usable = |r: &&AccessibleResource| r.scopes.iter().any(|s| s.contains(product));
         let chosen = match preferred {
-            Some(wanted) => resources
-                .iter()
-                .filter(usable)
-                .find(|r| r.id == wanted || r.url.trim_end_matches('/') == wanted.trim_end_matches('/')),
+            Some(wanted) => resources.iter().filter(usable).find(|r| {
+                r.id == wanted || r.url.trim_end_matches('/') == wanted.trim_end_matches('/')
+            }),
             None => resources.iter().find(usable),
         };
         let Some(resource) = chosen else {
@@ -282,7 +297,8 @@ impl AtlassianClient {
         };
         tracing::debug!(cloud_id = %resource.id, site = %resource.name, "resolved the Atlassian site");
         let site = resource.url.trim_end_matches('/').to_string();
-        let host = Url::parse(&site).ok().and_then(|u| u.host_str().map(String::from)).unwrap_or_default();
+        let host =
+            Url::parse(&site).ok().and_then(|u| u.host_str().map(String::from)).unwrap_or_default();
         let cloud = &resource.id;
         Ok(match self.product {
             Product::Confluence => ResolvedSite {
@@ -299,7 +315,10 @@ impl AtlassianClient {
     }
 
     /// GET `url` as JSON, with the server's clock (`Date`) in epoch milliseconds.
-    pub async fn get_json_dated<T: DeserializeOwned>(&self, url: &str) -> ProviderResult<(T, Option<i64>)> {
+    pub async fn get_json_dated<T: DeserializeOwned>(
+        &self,
+        url: &str,
+    ) -> ProviderResult<(T, Option<i64>)> {
         let response = self.http.send(|c| c.get(url)).await?;
         let date = server_time(response.headers());
         let body = read_body(response).await?;
@@ -427,7 +446,9 @@ impl<'de> Deserialize<'de> for IdSet {
         let mut current = 0u64;
         let mut set = std::collections::BTreeSet::new();
         for delta in deltas {
-            current = current.checked_add(delta).ok_or_else(|| serde::de::Error::custom("id overflow"))?;
+            current = current
+                .checked_add(delta)
+                .ok_or_else(|| serde::de::Error::custom("id overflow"))?;
             set.insert(current);
         }
         Ok(IdSet(set))
@@ -440,7 +461,8 @@ pub type Owners = BTreeMap<u64, u64>;
 /// `prefix` + base64url(deflate(JSON)).
 pub fn encode_cursor<T: Serialize>(prefix: &str, value: &T) -> String {
     let json = serde_json::to_vec(value).unwrap_or_default();
-    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     let compressed = match encoder.write_all(&json) {
         Ok(()) => encoder.finish().unwrap_or_default(),
         Err(_) => Vec::new(),
@@ -450,7 +472,8 @@ pub fn encode_cursor<T: Serialize>(prefix: &str, value: &T) -> String {
 
 /// The inverse of [`encode_cursor`]; anything else is [`ErrorKind::CursorInvalid`].
 pub fn decode_cursor<T: DeserializeOwned>(prefix: &str, cursor: &str) -> ProviderResult<T> {
-    let invalid = || ProviderError::new(ErrorKind::CursorInvalid, "the change cursor is not one of ours");
+    let invalid =
+        || ProviderError::new(ErrorKind::CursorInvalid, "the change cursor is not one of ours");
     let encoded = cursor.strip_prefix(prefix).ok_or_else(invalid)?;
     let compressed = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| invalid())?;
     let mut json = Vec::new();
@@ -511,10 +534,18 @@ pub fn classify(product: &str, answer: &super::http::ErrorResponse) -> ProviderE
             ErrorKind::AuthExpired,
             format!("{product} rejected the credentials (HTTP 401){detail}"),
         ),
-        403 => ProviderError::new(ErrorKind::AccessDenied, format!("{product} denied access (HTTP 403){detail}")),
+        403 => ProviderError::new(
+            ErrorKind::AccessDenied,
+            format!("{product} denied access (HTTP 403){detail}"),
+        ),
         404 => ProviderError::not_found(format!("not found on {product} (HTTP 404){detail}")),
-        429 => ProviderError::new(ErrorKind::RateLimited, format!("{product} asks us to slow down (HTTP 429)")),
-        500..=599 => ProviderError::transient(format!("{product} is unavailable (HTTP {status}){detail}")),
+        429 => ProviderError::new(
+            ErrorKind::RateLimited,
+            format!("{product} asks us to slow down (HTTP 429)"),
+        ),
+        500..=599 => {
+            ProviderError::transient(format!("{product} is unavailable (HTTP {status}){detail}"))
+        }
         _ => answer.default_error(product),
     };
     error.with_retry_after(answer.retry_after()).with_context("status", status)

@@ -40,9 +40,15 @@ impl Providers {
     ) -> anyhow::Result<Vec<Arc<dyn ProviderFactory>>> {
         let guard =
             Arc::new(HostGuard::new(&settings.security.allow_hosts).map_err(anyhow::Error::msg)?);
+        let atlassian_api = |id| resolve(settings, id).api_base;
         Ok(vec![
             Arc::new(super::webdav::WebdavFactory::new()),
-            Arc::new(super::imap::ImapFactory::new(guard)),
+            Arc::new(super::imap::ImapFactory::new(guard.clone())),
+            Arc::new(super::confluence::ConfluenceFactory::new(
+                guard.clone(),
+                atlassian_api(ProviderId::Confluence),
+            )),
+            Arc::new(super::jira::JiraFactory::new(guard, atlassian_api(ProviderId::Jira))),
         ])
     }
 
