@@ -94,6 +94,8 @@ pub fn parse_site_url(site_url: &str, guard: &HostGuard) -> Result<Url, String> 
     if !url.username().is_empty() || url.password().is_some() {
         return Err("site_url must not contain a user name or password".into());
     }
+    // Literal internal addresses are refused now; names are vetted when they resolve.
+    guard.check_url(&url).map_err(|e| format!("site_url: {}", e.message()))?;
     url.set_query(None);
     url.set_fragment(None);
     Ok(url)

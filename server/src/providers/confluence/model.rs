@@ -1,7 +1,15 @@
 //! The Confluence REST v1 shapes the provider reads (`Content`, `ContentArray`, `Space`,
 //! `SpaceArray`, `User` in the v1 OpenAPI); unknown fields are ignored.
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+/// Content ids are strings; space ids (a space can be a `container`) are numbers.
+fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    })
+}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ConfluenceLinks {
@@ -39,6 +47,7 @@ pub struct ConfluenceVersion {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ConfluenceRef {
+    #[serde(deserialize_with = "id")]
     pub id: String,
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
@@ -76,6 +85,7 @@ pub struct ConfluenceMetadata {
 /// `Content`: a page, blog post or attachment, with what `expand` asked for.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ConfluenceContent {
+    #[serde(deserialize_with = "id")]
     pub id: String,
     #[serde(rename = "type")]
     pub kind: String,
