@@ -555,6 +555,37 @@ impl Provider for ConfluenceProvider {
     }
 
     async fn metadata(&self, id: &str) -> ProviderResult<RemoteItem> {
+        // Selections (`space:KEY`, `page:ID`) are folders; content ids are documents.
+        if id.contains(':') {
+            let site = self.client.site().await?;
+            let scope = Scope::parse(id)?;
+            let (path, name, web) = match &scope {
+                Scope::Space(key) => {
+                    let (space, _): (ConfluenceSpace, _) =
+                        self.get(&format!("/rest/api/space/{key}")).await?;
+                    let name = space_label(&space);
+                    (format!("/{}", clean(&name)), name, space.links.webui)
+                }
+                Scope::Page(page) | Scope::PageOnly(page) => {
+                    let (content, _): (ConfluenceContent, _) =
+                        self.get(&format!("/rest/api/content/{page}?expand={ITEM_EXPAND}")).await?;
+                    let item = Self::item(site, &content);
+                    (item.path, item.name, content.links.webui)
+                }
+            };
+            return Ok(RemoteItem {
+                id: id.to_string(),
+                name,
+                path,
+                is_folder: true,
+                mime_type: String::new(),
+                size: 0,
+                modified_at: None,
+                version: None,
+                web_url: web.map(|w| format!("{}{w}", site.web_root)),
+                metadata: serde_json::Map::new(),
+            });
+        }
         let numeric = id.strip_prefix("att").unwrap_or(id);
         if numeric.is_empty() || !numeric.chars().all(|c| c.is_ascii_digit()) {
             return Err(ProviderError::invalid(format!("{id:?} is not a Confluence content id")));

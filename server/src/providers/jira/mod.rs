@@ -528,6 +528,24 @@ impl Provider for JiraProvider {
 
     async fn metadata(&self, id: &str) -> ProviderResult<RemoteItem> {
         let site = self.client.site().await?;
+        // A selection (`project:KEY`) is a folder.
+        if id.starts_with("project:") {
+            let url = format!("{}/project/{}", self.api(site), project_key(id)?);
+            let (p, _): (model::JiraProject, _) = self.client.get_json_dated(&url).await?;
+            let name = if p.name.trim().is_empty() { p.key.clone() } else { p.name.clone() };
+            return Ok(RemoteItem {
+                id: id.to_string(),
+                path: format!("/{}", name.replace('/', "∕")),
+                name,
+                is_folder: true,
+                mime_type: String::new(),
+                size: 0,
+                modified_at: None,
+                version: None,
+                web_url: Some(format!("{}/browse/{}", site.web_root, p.key)),
+                metadata: serde_json::Map::new(),
+            });
+        }
         let (issue_id, attachment) = match id.strip_prefix("att") {
             Some(att) => {
                 let url = format!("{}/attachment/{}", self.api(site), issue_id(att)?);
