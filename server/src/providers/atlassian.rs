@@ -9,14 +9,11 @@
 //!   id found once with `GET /oauth/token/accessible-resources` and cached.
 //! - **Change windows**: the server's `Date` anchors every window (so our clock's skew does not
 //!   matter); a window starts [`OVERLAP`] before the previous one ended, floored to the minute
-//!   (CQL dates have minute precision), because search indexes lag behind edits. Items already
-//!   reported inside the overlap are remembered with their version, so they are not reported
-//!   twice.
-//! - **Cursors**: JSON, deflated, base64url, with a prefix naming the provider and format;
-//!   id sets are sorted and delta-encoded ([`IdSet`]) so a space of 10,000 pages costs a few
-//!   kilobytes.
+//!   (CQL dates have minute precision), because search indexes lag behind edits. Each
+//!   provider's cursor keeps every known id with its version, so what the overlap shows again
+//!   is not reported twice, and an ID sweep finds deletions and what the window missed.
+//! - **Cursors**: JSON, deflated, base64url, with a prefix naming the provider and format.
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +23,7 @@ use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 use url::Url;
 
@@ -39,10 +36,6 @@ use super::{
 
 /// How far back a change window reaches before the previous window's end.
 pub const OVERLAP: Duration = Duration::from_secs(5 * 60);
-
-/// At most this many already-reported (id, version) pairs are remembered; beyond it an item
-/// may be reported twice (harmless: its version is unchanged, the engine skips it).
-const MAX_REMEMBERED: usize = 5_000;
 
 /// Cloud (Basic e-mail:token or OAuth) or Server / Data Center (personal access token).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -378,88 +371,6 @@ pub fn parse_time(value: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .map(|d| d.with_timezone(&chrono::Utc))
 }
 
-/// (id, version) pairs already reported inside the overlap.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reported(Vec<(u64, u64)>);
-
-impl Reported {
-    pub fn contains(&self, id: u64, version: u64) -> bool {
-        self.0.contains(&(id, version))
-    }
-
-    pub fn insert(&mut self, id: u64, version: u64) {
-        if self.0.len() < MAX_REMEMBERED && !self.contains(id, version) {
-            self.0.push((id, version));
-        }
-    }
-}
-
-/// A set of numeric ids, serialized sorted and delta-encoded.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IdSet(pub std::collections::BTreeSet<u64>);
-
-impl IdSet {
-    pub fn insert(&mut self, id: u64) {
-        self.0.insert(id);
-    }
-
-    pub fn contains(&self, id: u64) -> bool {
-        self.0.contains(&id)
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Ids in `self` or `other` that are not in `current`.
-    pub fn vanished(&self, other: &IdSet, current: &IdSet) -> Vec<u64> {
-        self.0.union(&other.0).filter(|id| !current.contains(**id)).copied().collect()
-    }
-
-    /// Ids in `self` that are in neither `a` nor `b`.
-    pub fn new_since(&self, a: &IdSet, b: &IdSet) -> Vec<u64> {
-        self.0.iter().filter(|id| !a.contains(**id) && !b.contains(**id)).copied().collect()
-    }
-}
-
-impl Serialize for IdSet {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut previous = 0u64;
-        let deltas: Vec<u64> = self
-            .0
-            .iter()
-            .map(|id| {
-                let delta = id - previous;
-                previous = *id;
-                delta
-            })
-            .collect();
-        deltas.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for IdSet {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let deltas = Vec::<u64>::deserialize(deserializer)?;
-        let mut current = 0u64;
-        let mut set = std::collections::BTreeSet::new();
-        for delta in deltas {
-            current = current
-                .checked_add(delta)
-                .ok_or_else(|| serde::de::Error::custom("id overflow"))?;
-            set.insert(current);
-        }
-        Ok(IdSet(set))
-    }
-}
-
-/// Known attachments by id, with the id of what they belong to.
-pub type Owners = BTreeMap<u64, u64>;
-
 /// `prefix` + base64url(deflate(JSON)).
 pub fn encode_cursor<T: Serialize>(prefix: &str, value: &T) -> String {
     let json = serde_json::to_vec(value).unwrap_or_default();
@@ -551,4 +462,78 @@ pub fn classify(product: &str, answer: &super::http::ErrorResponse) -> ProviderE
         _ => answer.default_error(product),
     };
     error.with_retry_after(answer.retry_after()).with_context("status", status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_reaches_back_the_overlap_and_floors_to_the_minute() {
+        // 2024-01-08 09:07:42.500 UTC
+        let end = 1_704_704_862_500;
+        assert_eq!(window_start(end), 1_704_704_820_000 - 5 * 60_000);
+        assert_eq!(window_start(end) % 60_000, 0);
+    }
+
+    #[test]
+    fn pagination_links_stay_on_our_own_base() {
+        let link = "https://evil.example/wiki/rest/api/content/search?cql=x&cursor=abc";
+        assert_eq!(
+            relative_link(link, "/rest/api/content/search").unwrap(),
+            "/rest/api/content/search?cql=x&cursor=abc"
+        );
+        assert!(relative_link("/rest/api/space?start=1", "/rest/api/content/search").is_err());
+        assert!(
+            relative_link("/rest/api/content/search/../../x", "/rest/api/content/search").is_err()
+        );
+    }
+
+    #[test]
+    fn a_foreign_cursor_means_start_over() {
+        let cursor = encode_cursor("cf1.", &vec![1, 2, 3]);
+        assert_eq!(decode_cursor::<Vec<u32>>("cf1.", &cursor).unwrap(), [1, 2, 3]);
+        for bad in ["jr1.AAAA", "cf1.!!!", "cf1.AAAA", "", "drive-token"] {
+            let err = decode_cursor::<Vec<u32>>("cf1.", bad).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::CursorInvalid, "{bad}");
+        }
+    }
+
+    #[test]
+    fn site_urls_must_be_https_and_public_unless_admitted() {
+        let strict = HostGuard::default();
+        assert!(parse_site_url("https://acme.atlassian.net/", &strict).is_ok());
+        for bad in [
+            "http://acme.atlassian.net",
+            "https://user:pw@acme.atlassian.net",
+            "acme",
+            "https://10.1.2.3",
+        ] {
+            assert!(parse_site_url(bad, &strict).is_err(), "{bad}");
+        }
+        let admitting = HostGuard::new(&["10.1.2.3".to_string()]).unwrap();
+        assert!(parse_site_url("http://10.1.2.3:8090/confluence", &admitting).is_ok());
+    }
+
+    #[test]
+    fn credentials_are_checked_field_by_field() {
+        let guard = HostGuard::default();
+        let parse = |v: serde_json::Value| parse_api_token(&v, &guard);
+        let ok = parse(
+            serde_json::json!({"site_url": "https://acme.atlassian.net/", "email": " a@b.co ", "api_token": " tok "}),
+        );
+        match ok.unwrap() {
+            Credentials::ApiToken { site_url, email, api_token } => {
+                assert_eq!(
+                    (site_url.as_str(), email.as_str(), api_token.expose()),
+                    ("https://acme.atlassian.net", "a@b.co", "tok")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = parse(serde_json::json!({"site_url": "https://acme.atlassian.net", "email": "nobody", "api_token": "t"})).unwrap_err();
+        assert!(err.starts_with("email"), "{err}");
+        let err = parse(serde_json::json!({"site_url": "https://acme.atlassian.net", "email": "a@b.co", "api_token": " "})).unwrap_err();
+        assert!(err.starts_with("api_token"), "{err}");
+    }
 }

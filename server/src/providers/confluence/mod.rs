@@ -211,7 +211,7 @@ impl ConfluenceProvider {
 
     fn item(site: &ResolvedSite, c: &ConfluenceContent) -> RemoteItem {
         let mut path = String::new();
-        let space_name = c.space.as_ref().map(|s| space_label(s)).unwrap_or_default();
+        let space_name = c.space.as_ref().map(space_label).unwrap_or_default();
         path.push('/');
         path.push_str(&clean(&space_name));
         for ancestor in c.ancestors.iter().flatten() {

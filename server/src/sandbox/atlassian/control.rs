@@ -359,7 +359,7 @@ fn issue_info(site: &AtlassianSite, issue: &super::site::Issue) -> IssueInfo {
 pub(super) fn routes(router: Router<Sandbox>) -> Router<Sandbox> {
     const SITE: &str = "/_control/atlassian/{username}";
     router
-        .route(&format!("{SITE}"), get(get_site))
+        .route(SITE, get(get_site))
         .route(&format!("{SITE}/api-tokens"), post(api_token))
         .route(&format!("{SITE}/settings"), get(get_settings).put(put_settings))
         .route(&format!("{SITE}/invalidate-cursors"), post(invalidate))
