@@ -161,7 +161,7 @@ fn office_documents_are_zip_packages_with_their_required_parts() {
 #[test]
 fn every_account_is_seeded_with_a_nested_tree_of_readable_documents() {
     let sandbox = Sandbox::new(SandboxOptions::default());
-    for provider in Provider::ALL {
+    for provider in Provider::FILES {
         let account = sandbox.account(provider, "alice").unwrap();
         let manifest = account.manifest().unwrap();
         assert_eq!(manifest.email.split('@').next(), Some("alice"));

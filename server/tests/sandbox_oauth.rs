@@ -87,6 +87,11 @@ impl Harness {
                 params.push(("scope", "offline_access Files.Read.All Sites.Read.All User.Read"))
             }
             Provider::Dropbox => params.push(("token_access_type", "offline")),
+            Provider::Atlassian => params.extend([
+                ("scope", "read:confluence-content.all read:jira-work offline_access"),
+                ("audience", "api.atlassian.com"),
+                ("prompt", "consent"),
+            ]),
         }
         self.authorize_url(provider, &params)
     }
@@ -201,11 +206,19 @@ impl Harness {
             Provider::Dropbox => {
                 self.http.post(format!("{base}/dropbox/api/2/users/get_current_account"))
             }
+            Provider::Atlassian => {
+                self.http.get(format!("{base}/atlassian/oauth/token/accessible-resources"))
+            }
         };
         let response = request.bearer_auth(access_token).send().await.unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
+}
+
+/// How a token endpoint refuses a bad grant: 400, but 403 at Atlassian.
+fn refused(provider: Provider) -> StatusCode {
+    if provider == Provider::Atlassian { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST }
 }
 
 fn s(value: &Value) -> &str {
@@ -405,11 +418,7 @@ async fn a_wrong_verifier_a_mismatched_redirect_and_a_replayed_code_are_rejected
         let pkce = new_pkce(5);
         let code = h.code(provider, &pkce, "eve").await;
         let (status, body) = h.exchange(provider, &code, &new_pkce(6).verifier).await;
-        assert_eq!(
-            (status, s(&body["error"])),
-            (StatusCode::BAD_REQUEST, "invalid_grant"),
-            "{provider}"
-        );
+        assert_eq!((status, s(&body["error"])), (refused(provider), "invalid_grant"), "{provider}");
 
         let (id, secret) = (format!("{provider}-app"), format!("{provider}-secret"));
         let (status, body) = h
@@ -427,7 +436,7 @@ async fn a_wrong_verifier_a_mismatched_redirect_and_a_replayed_code_are_rejected
             .await;
         let expected =
             if provider == Provider::Google { "redirect_uri_mismatch" } else { "invalid_grant" };
-        assert_eq!((status, s(&body["error"])), (StatusCode::BAD_REQUEST, expected), "{provider}");
+        assert_eq!((status, s(&body["error"])), (refused(provider), expected), "{provider}");
 
         let (status, body) = h
             .token(
@@ -450,14 +459,10 @@ async fn a_wrong_verifier_a_mismatched_redirect_and_a_replayed_code_are_rejected
         assert_eq!(status, 200, "{provider}: {tokens}");
         assert_eq!(h.whoami(provider, s(&tokens["access_token"])).await.0, 200);
         let (status, body) = h.exchange(provider, &code, &pkce.verifier).await;
-        assert_eq!(
-            (status, s(&body["error"])),
-            (StatusCode::BAD_REQUEST, "invalid_grant"),
-            "{provider}"
-        );
+        assert_eq!((status, s(&body["error"])), (refused(provider), "invalid_grant"), "{provider}");
         // The replay revokes what the code issued.
         assert_eq!(h.whoami(provider, s(&tokens["access_token"])).await.0, 401, "{provider}");
-        assert_eq!(h.refresh(provider, s(&tokens["refresh_token"])).await.0, 400, "{provider}");
+        assert_eq!(h.refresh(provider, s(&tokens["refresh_token"])).await.0, refused(provider));
     }
 }
 
@@ -552,6 +557,7 @@ async fn codes_expire_and_access_tokens_expire_with_each_providers_401() {
                 "Access token has expired or is not yet valid."
             ),
             Provider::Dropbox => assert_eq!(body["error"][".tag"], "expired_access_token"),
+            Provider::Atlassian => assert_eq!(body["message"], "Unauthorized"),
         }
         // A refresh brings the account back; "expire tokens now" expires the new token too.
         let (status, refreshed) =
@@ -562,7 +568,8 @@ async fn codes_expire_and_access_tokens_expire_with_each_providers_401() {
         assert_eq!(h.whoami(provider, s(&refreshed["access_token"])).await.0, 401);
         // "Revoke tokens" also kills the refresh token.
         assert!(account.revoke_tokens() >= 1);
-        assert_eq!(h.refresh(provider, tokens.refresh_token.as_deref().unwrap()).await.0, 400);
+        let (status, _) = h.refresh(provider, tokens.refresh_token.as_deref().unwrap()).await;
+        assert_eq!(status, refused(provider), "{provider}");
         assert_eq!(account.request_counts().unauthorized, 2);
     }
     // Requests without any token.
@@ -591,6 +598,7 @@ async fn demo_clients_are_registered_for_the_apps_callback_urls() {
         (Provider::Google, "google_drive"),
         (Provider::Microsoft, "sharepoint"),
         (Provider::Dropbox, "dropbox"),
+        (Provider::Atlassian, "jira"),
     ] {
         let demo = demo_client(provider);
         let callback =
@@ -602,6 +610,7 @@ async fn demo_clients_are_registered_for_the_apps_callback_urls() {
                 ("redirect_uri", &callback),
                 ("response_type", "code"),
                 ("scope", "offline_access"),
+                ("audience", "api.atlassian.com"),
                 ("code_challenge", &pkce.challenge),
                 ("code_challenge_method", "S256"),
             ],

@@ -16,6 +16,7 @@ fn demo_client(id: ProviderId) -> Option<(&'static str, &'static str)> {
         ProviderId::GoogleDrive => Provider::Google,
         ProviderId::OneDrive | ProviderId::SharePoint => Provider::Microsoft,
         ProviderId::Dropbox => Provider::Dropbox,
+        ProviderId::Confluence | ProviderId::Jira => Provider::Atlassian,
         _ => return None,
     };
     let client = demo_client(provider);

@@ -9,13 +9,16 @@
 //! `parse_error`), `model.rs` (serde types of the API), and where needed
 //! `lister.rs` / `changes.rs`.
 
+pub mod atlassian;
 pub mod config;
+pub mod confluence;
 pub mod dropbox;
 pub mod error;
 pub mod gdrive;
 pub mod graph;
 pub mod http;
 pub mod imap;
+pub mod jira;
 pub mod net;
 pub mod registry;
 pub mod tokens;

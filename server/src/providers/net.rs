@@ -96,6 +96,17 @@ impl HostGuard {
         self.allow.iter().any(|rule| matches!(rule, Rule::Net(net) if net.contains(&ip)))
     }
 
+    /// Whether the operator admitted this URL's host explicitly (by name or address), for
+    /// the few relaxations such hosts get (plain `http` to an internal Data Center server).
+    pub fn admits(&self, url: &Url) -> bool {
+        match url.host() {
+            Some(Host::Domain(name)) => self.host_allowed(name),
+            Some(Host::Ipv4(ip)) => self.ip_allowed(IpAddr::V4(ip)),
+            Some(Host::Ipv6(ip)) => self.ip_allowed(IpAddr::V6(ip)),
+            None => false,
+        }
+    }
+
     /// Whether `host` (as typed) may connect to `ip`.
     pub fn check_ip(&self, host: &str, ip: IpAddr) -> Result<(), Blocked> {
         if !is_internal(ip) || self.host_allowed(host) || self.ip_allowed(ip) {

@@ -44,13 +44,19 @@ impl Providers {
         let sharepoint = resolve(settings, ProviderId::SharePoint);
         let dropbox = resolve(settings, ProviderId::Dropbox);
         let dropbox_content = dropbox.content_base.as_deref().unwrap_or(&dropbox.api_base);
+        let atlassian_api = |id| resolve(settings, id).api_base;
         Ok(vec![
             Arc::new(super::gdrive::GdriveFactory::from_settings(settings)),
             Arc::new(super::graph::GraphFactory::onedrive(&onedrive.api_base)?),
             Arc::new(super::graph::GraphFactory::sharepoint(&sharepoint.api_base)?),
             Arc::new(super::dropbox::DropboxFactory::new(&dropbox.api_base, dropbox_content)),
             Arc::new(super::webdav::WebdavFactory::new()),
-            Arc::new(super::imap::ImapFactory::new(guard)),
+            Arc::new(super::imap::ImapFactory::new(guard.clone())),
+            Arc::new(super::confluence::ConfluenceFactory::new(
+                guard.clone(),
+                atlassian_api(ProviderId::Confluence),
+            )),
+            Arc::new(super::jira::JiraFactory::new(guard, atlassian_api(ProviderId::Jira))),
         ])
     }
 

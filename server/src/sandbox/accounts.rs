@@ -9,6 +9,7 @@ use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+use super::atlassian::site::AtlassianSite;
 use super::faults::{FaultState, RequestCounts};
 use super::state::{Account, DriveKind, SandboxError};
 use super::util::{self, ALNUM, URL_SAFE};
@@ -45,6 +46,8 @@ pub(crate) struct AccountHandle {
     data: Mutex<Account>,
     faults: Mutex<FaultState>,
     counters: Mutex<RequestCounts>,
+    /// The Confluence and Jira site of an Atlassian account (`None` for the others).
+    atlassian: Option<Mutex<AtlassianSite>>,
     /// Wakes requests held by the "hang" fault when faults are cleared.
     pub release: Notify,
 }
@@ -60,6 +63,11 @@ impl AccountHandle {
 
     pub fn counters(&self) -> MutexGuard<'_, RequestCounts> {
         util::lock(&self.counters)
+    }
+
+    /// The Atlassian site, for Atlassian accounts.
+    pub fn site(&self) -> Option<MutexGuard<'_, AtlassianSite>> {
+        self.atlassian.as_ref().map(util::lock)
     }
 }
 
@@ -85,21 +93,34 @@ impl Accounts {
         let seed = account_seed(options.seed, &key);
         let mut rng = StdRng::seed_from_u64(seed);
         let profile = profile(key.provider, &key.username, &mut rng);
+        let site = (key.provider == Provider::Atlassian).then(|| {
+            let mut site_rng = StdRng::seed_from_u64(seed ^ 0xA71A_5510);
+            Mutex::new(AtlassianSite::new(
+                &key.username,
+                &profile,
+                options.seed_accounts,
+                &mut site_rng,
+                now,
+            ))
+        });
         let mut account = Account::new(key.provider, profile, rng);
-        if options.seed_accounts {
+        if options.seed_accounts && key.provider != Provider::Atlassian {
             seed::seed_account(&mut account);
         } else {
             let kind = match key.provider {
                 Provider::Google => DriveKind::MyDrive,
                 Provider::Microsoft => DriveKind::OneDrive,
-                Provider::Dropbox => DriveKind::DropboxHome,
+                Provider::Dropbox | Provider::Atlassian => DriveKind::DropboxHome,
             };
+            // Atlassian accounts keep an empty drive root so the generic control
+            // operations (root id, drive id) work for them too.
             account.add_drive(default_drive_name(key.provider), kind, None, now);
         }
         let handle = Arc::new(AccountHandle {
             data: Mutex::new(account),
             faults: Mutex::new(FaultState::new(seed)),
             counters: Mutex::new(RequestCounts::default()),
+            atlassian: site,
             release: Notify::new(),
             key: key.clone(),
         });
@@ -113,6 +134,7 @@ pub(crate) fn default_drive_name(provider: Provider) -> &'static str {
         Provider::Google => "My Drive",
         Provider::Microsoft => "OneDrive",
         Provider::Dropbox => "Dropbox",
+        Provider::Atlassian => "Atlassian",
     }
 }
 
@@ -158,6 +180,8 @@ pub(crate) fn profile(provider: Provider, username: &str, rng: &mut StdRng) -> P
         Provider::Google => (0..20).map(|_| char::from(b'0' + rng.random_range(0..10))).collect(),
         Provider::Microsoft => util::guid(rng).to_lowercase(),
         Provider::Dropbox => format!("dbid:AA{}", util::random_string(rng, URL_SAFE, 41)),
+        // Atlassian account ids: 24 lowercase hex digits (`5b10a2844c20165700ede21g` in the docs).
+        Provider::Atlassian => util::random_string(rng, b"0123456789abcdef", 24),
     };
     Profile {
         username: username.to_string(),
@@ -183,6 +207,7 @@ pub(crate) fn item_id(provider: Provider, rng: &mut StdRng) -> String {
         Provider::Google => format!("1{}", util::random_string(rng, URL_SAFE, 32)),
         Provider::Microsoft => format!("01{}", util::random_string(rng, BASE32, 32)),
         Provider::Dropbox => format!("id:{}", util::random_string(rng, URL_SAFE, 22)),
+        Provider::Atlassian => (0..9).map(|_| char::from(b'1' + rng.random_range(0..9))).collect(),
     }
 }
 
@@ -192,7 +217,9 @@ pub(crate) fn drive_id(provider: Provider, rng: &mut StdRng) -> String {
     match provider {
         Provider::Google => format!("0A{}Uk9PVA", util::random_string(rng, ALNUM, 11)),
         Provider::Microsoft => format!("b!{}", util::random_string(rng, URL_SAFE, 64)),
-        Provider::Dropbox => (0..10).map(|_| char::from(b'1' + rng.random_range(0..9))).collect(),
+        Provider::Dropbox | Provider::Atlassian => {
+            (0..10).map(|_| char::from(b'1' + rng.random_range(0..9))).collect()
+        }
     }
 }
 

@@ -251,8 +251,11 @@ impl SandboxAccount {
                     let site = acct.add_site(name, name, &["Documents"], now);
                     acct.sites[site].drives[0]
                 }
-                Provider::Dropbox => {
-                    return Err(SandboxError::Invalid("Dropbox has no shared drives".into()));
+                Provider::Dropbox | Provider::Atlassian => {
+                    return Err(SandboxError::Invalid(format!(
+                        "{} has no shared drives",
+                        acct.provider.brand()
+                    )));
                 }
             };
             Ok(acct.drive(drive).id.clone())

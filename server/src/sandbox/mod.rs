@@ -1,5 +1,5 @@
-//! Sandbox simulators of the Google Drive v3, Microsoft Graph (OneDrive + SharePoint) and
-//! Dropbox v2 APIs and of their OAuth authorization servers.
+//! Sandbox simulators of the Google Drive v3, Microsoft Graph (OneDrive + SharePoint),
+//! Dropbox v2, Confluence Cloud and Jira Cloud APIs and of their OAuth authorization servers.
 //!
 //! The tests, the benchmarks and the demo mode talk to these instead of the real clouds, so
 //! they follow the providers' documented wire formats: field names and types, pagination,
@@ -15,6 +15,9 @@
 //!   `mod.rs`, HTML in `pages.rs`, the token endpoint in `token.rs`);
 //! - [`faults`]: fault injection, request counters and the gate every API request passes;
 //! - [`control`]: the control surface, as Rust methods and as JSON under `/_control`;
+//! - [`atlassian`]: Confluence and Jira Cloud (one Atlassian site per account, OAuth 2.0 3LO
+//!   through `api.atlassian.com`-style `/ex/{product}/{cloudId}` paths and API tokens on a
+//!   per-site base), with its own model of spaces, pages, projects and issues;
 //! - [`drive`], [`graph`], [`dropbox`]: the provider APIs, each a `mod.rs` (routes, error
 //!   envelopes, rendering, handlers) and a `model.rs` (the wire types, named after the
 //!   provider: `DriveFile`, `GraphItem`, `DropboxEntry`); Drive adds `query.rs` (`q`, `fields`).
@@ -37,6 +40,7 @@
 //! ```
 
 mod accounts;
+pub mod atlassian;
 pub mod control;
 pub mod drive;
 pub mod dropbox;
@@ -80,16 +84,22 @@ pub enum Provider {
     Google,
     Microsoft,
     Dropbox,
+    /// Confluence and Jira Cloud: one Atlassian account, one site with both products.
+    Atlassian,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 3] = [Provider::Google, Provider::Microsoft, Provider::Dropbox];
+    pub const ALL: [Provider; 4] =
+        [Provider::Google, Provider::Microsoft, Provider::Dropbox, Provider::Atlassian];
+    /// The simulators whose accounts hold a tree of files (Atlassian accounts hold a site).
+    pub const FILES: [Provider; 3] = [Provider::Google, Provider::Microsoft, Provider::Dropbox];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::Google => "google",
             Provider::Microsoft => "microsoft",
             Provider::Dropbox => "dropbox",
+            Provider::Atlassian => "atlassian",
         }
     }
 
@@ -99,6 +109,7 @@ impl Provider {
             Provider::Google => "Google",
             Provider::Microsoft => "Microsoft",
             Provider::Dropbox => "Dropbox",
+            Provider::Atlassian => "Atlassian",
         }
     }
 }
@@ -117,6 +128,7 @@ impl FromStr for Provider {
             "google" | "google_drive" => Ok(Provider::Google),
             "microsoft" | "onedrive" | "sharepoint" => Ok(Provider::Microsoft),
             "dropbox" => Ok(Provider::Dropbox),
+            "atlassian" | "confluence" | "jira" => Ok(Provider::Atlassian),
             other => Err(SandboxError::Invalid(format!("unknown provider {other:?}"))),
         }
     }
@@ -208,6 +220,7 @@ impl Sandbox {
             .merge(drive::routes())
             .merge(graph::routes())
             .merge(dropbox::routes())
+            .merge(atlassian::routes())
             .merge(control::routes())
             .with_state(self.clone())
     }
@@ -297,6 +310,15 @@ pub fn endpoints(base: &str, provider: Provider) -> ProviderEndpoints {
             auth_url: format!("{base}/dropbox/oauth2/authorize"),
             token_url: format!("{base}/dropbox/api/oauth2/token"),
             revoke_url: Some(format!("{base}/dropbox/api/2/auth/token/revoke")),
+        },
+        // `api_base` is the `api.atlassian.com` equivalent: `/oauth/token/accessible-resources`
+        // and `/ex/{confluence|jira}/{cloudId}/…` live under it.
+        Provider::Atlassian => ProviderEndpoints {
+            api_base: format!("{base}/atlassian"),
+            content_base: None,
+            auth_url: format!("{base}/atlassian/authorize"),
+            token_url: format!("{base}/atlassian/oauth/token"),
+            revoke_url: None,
         },
     }
 }

@@ -201,7 +201,8 @@ pub(crate) fn seed_account(acct: &mut Account) {
     let home_kind = match provider {
         Provider::Google => DriveKind::MyDrive,
         Provider::Microsoft => DriveKind::OneDrive,
-        Provider::Dropbox => DriveKind::DropboxHome,
+        // Atlassian accounts are never seeded with files (their site is seeded instead).
+        Provider::Dropbox | Provider::Atlassian => DriveKind::DropboxHome,
     };
     let home = acct.add_drive(default_drive_name(provider), home_kind, None, SEED_EPOCH_MS);
     let mut s = Seeder { acct, paths: HashMap::new(), items: Vec::new(), clock: SEED_EPOCH_MS };
@@ -227,7 +228,7 @@ pub(crate) fn seed_account(acct: &mut Account) {
             let hub_documents = s.acct.sites[hub].drives[0];
             seed_sharepoint(&mut s, documents, campaigns, hub_documents);
         }
-        Provider::Dropbox => {}
+        Provider::Dropbox | Provider::Atlassian => {}
     }
     let items = std::mem::take(&mut s.items);
     let acct = s.acct;

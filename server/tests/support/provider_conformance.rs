@@ -324,3 +324,125 @@ pub async fn download(
     }
     Ok(out)
 }
+
+/// Changes the documents of a provider whose documents live in flat containers (Confluence
+/// spaces, Jira projects) rather than a file tree. Ids are the provider's.
+#[async_trait]
+pub trait ContainerBackend: Send + Sync {
+    /// Creates an empty container shown in the picker as `name`.
+    async fn add_container(&self, name: &str);
+    /// Adds a document titled `title` whose text includes `text`; returns its id.
+    async fn add(&self, container: &str, title: &str, text: &str) -> String;
+    async fn edit(&self, id: &str, text: &str);
+    async fn retitle(&self, id: &str, title: &str);
+    /// Moves a document to another container; returns its id there.
+    async fn move_to(&self, id: &str, container: &str) -> String;
+    async fn remove(&self, id: &str);
+    /// Documents a new container starts with (a Confluence space's home page).
+    async fn existing(&self, _container: &str) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// All pages of changes, as upserted items by id and deleted ids; a second call with the
+/// returned cursor must report nothing.
+async fn expect_ids(
+    provider: &dyn Provider,
+    selection: &[SourcePath],
+    scope: &str,
+    cursor: &mut String,
+    what: &str,
+    upserts: &[&str],
+    deletes: &[&str],
+) -> BTreeMap<String, RemoteItem> {
+    let (changes, next) = drain(provider, selection, scope, cursor).await;
+    let mut up = BTreeMap::new();
+    let mut del = BTreeSet::new();
+    for change in &changes {
+        match change {
+            Change::Upsert(item) => {
+                assert!(up.insert(item.id.clone(), (**item).clone()).is_none(), "{changes:#?}")
+            }
+            Change::Delete { id } => assert!(del.insert(id.clone()), "{changes:#?}"),
+        }
+    }
+    let ids: Vec<&str> = up.keys().map(String::as_str).collect();
+    let mut expected: Vec<&str> = upserts.to_vec();
+    expected.sort();
+    assert_eq!(ids, expected, "{what}: upserted ids; changes: {changes:#?}");
+    let deletes: BTreeSet<String> = deletes.iter().map(|d| d.to_string()).collect();
+    assert_eq!(del, deletes, "{what}: deleted ids; changes: {changes:#?}");
+    let (again, next) = drain(provider, selection, scope, &next).await;
+    assert!(again.is_empty(), "{what}: a second call reports nothing: {again:#?}");
+    *cursor = next;
+    up
+}
+
+/// The conformance checks for container-shaped providers: the picker, the listing,
+/// downloads with the size cap, and a change feed that reports exactly each addition, edit,
+/// retitle, move out of the selection and deletion, then nothing more.
+pub async fn run_containers(provider: Arc<dyn Provider>, backend: &dyn ContainerBackend) {
+    let provider = provider.as_ref();
+    backend.add_container("Docs").await;
+    backend.add_container("Other").await;
+    let alpha = backend.add("Docs", "Alpha plan", "alpha text of the plan").await;
+    let bravo = backend.add("Docs", "Bravo notes", "bravo text").await;
+    backend.add("Other", "X-ray", "not selected").await;
+
+    let roots = provider.list_folders(None).await.expect("list_folders(None)");
+    let docs = roots.iter().find(|f| f.name == "Docs").expect("Docs in the picker");
+    assert_eq!(docs.path, "/Docs");
+    assert!(docs.selectable);
+    assert!(roots.iter().any(|f| f.name == "Other" && f.path == "/Other"), "{roots:?}");
+
+    let selection = vec![SourcePath {
+        path: docs.path.clone(),
+        remote_id: docs.remote_id.clone(),
+        include_subfolders: true,
+    }];
+    let cursors = provider.start_cursors(&selection).await.expect("start_cursors");
+    assert_eq!(cursors.len(), 1);
+    let listed = list_all(provider, &selection[0]).await;
+    let baseline = backend.existing("Docs").await;
+    let ids: BTreeSet<&str> = listed.values().map(|i| i.id.as_str()).collect();
+    let mut expected = BTreeSet::from([alpha.as_str(), bravo.as_str()]);
+    expected.extend(baseline.iter().map(String::as_str));
+    assert_eq!(ids, expected, "listing: {listed:#?}");
+    let a = listed.values().find(|i| i.id == alpha).unwrap();
+    assert!(a.name.contains("Alpha plan") && a.path.starts_with("/Docs/"), "{a:?}");
+    assert!(a.version.is_some() && a.modified_at.is_some() && a.web_url.is_some(), "{a:?}");
+
+    let bytes = download(provider, a, 1 << 20).await.expect("download");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("alpha text of the plan"), "{text}");
+    assert_eq!(download(provider, a, 3).await.expect_err("over the cap"), ErrorKind::TooLarge);
+
+    let scope = cursors[0].scope.clone();
+    let mut cursor = cursors[0].cursor.clone();
+    expect_ids(provider, &selection, &scope, &mut cursor, "nothing changed", &[], &[]).await;
+
+    let charlie = backend.add("Docs", "Charlie draft", "charlie text").await;
+    expect_ids(provider, &selection, &scope, &mut cursor, "add", &[&charlie], &[]).await;
+
+    backend.edit(&alpha, "alpha text, edited").await;
+    let up = expect_ids(provider, &selection, &scope, &mut cursor, "edit", &[&alpha], &[]).await;
+    assert_ne!(up[&alpha].version, a.version, "an edit changes the version");
+    let bytes = download(provider, &up[&alpha], 1 << 20).await.expect("download");
+    assert!(String::from_utf8_lossy(&bytes).contains("alpha text, edited"));
+
+    backend.retitle(&bravo, "Bravo final").await;
+    let up = expect_ids(provider, &selection, &scope, &mut cursor, "retitle", &[&bravo], &[]).await;
+    assert!(up[&bravo].name.contains("Bravo final"), "{:?}", up[&bravo]);
+
+    backend.move_to(&charlie, "Other").await;
+    expect_ids(provider, &selection, &scope, &mut cursor, "move out", &[], &[&charlie]).await;
+
+    backend.remove(&alpha).await;
+    expect_ids(provider, &selection, &scope, &mut cursor, "remove", &[], &[&alpha]).await;
+
+    let left = list_all(provider, &selection[0]).await;
+    let ids: BTreeSet<&str> = left.values().map(|i| i.id.as_str()).collect();
+    let mut expected = BTreeSet::from([bravo.as_str()]);
+    expected.extend(baseline.iter().map(String::as_str));
+    assert_eq!(ids, expected, "only bravo is left (and what the container started with)");
+}

@@ -10,7 +10,11 @@
 //! - refresh tokens: Google never rotates them (and issues one only with
 //!   `access_type=offline`); Microsoft returns a new one on every refresh (with
 //!   `offline_access`) and by default keeps the old one valid, as documented; Dropbox
-//!   issues long-lived ones with `token_access_type=offline` and never rotates;
+//!   issues long-lived ones with `token_access_type=offline` and never rotates; Atlassian
+//!   (`offline_access`) rotates on every refresh, disables the token that was used, and
+//!   treats a second use of a disabled one as theft: the whole grant is revoked (reuse
+//!   detection), every refusal being 403 `invalid_grant` "Unknown or invalid refresh token.";
+//! - Atlassian 3LO also requires `audience=api.atlassian.com` and takes JSON token requests;
 //! - revocation: Google's `/revoke`, Dropbox's `auth/token/revoke`, Graph's
 //!   `revokeSignInSessions` (see `graph.rs`, `dropbox.rs`).
 
@@ -21,6 +25,7 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{OriginalUri, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -33,7 +38,7 @@ use crate::sandbox::accounts::AccountKey;
 use crate::sandbox::util;
 use crate::sandbox::{Provider, Sandbox};
 use pages::{code_page, consent_page, error_page, login_page};
-use token::token;
+use token::{token, token_from_body};
 
 /// A registered OAuth client (app).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +101,12 @@ impl DemoClient {
 
 pub fn demo_client(provider: Provider) -> DemoClient {
     match provider {
+        Provider::Atlassian => DemoClient {
+            provider,
+            client_id: "SandboxAtlassianClient0000000001",
+            client_secret: "sandbox-atlassian-secret",
+            app_provider_ids: &["confluence", "jira"],
+        },
         Provider::Google => DemoClient {
             provider,
             client_id: "sandbox-google-client.apps.googleusercontent.com",
@@ -135,6 +146,8 @@ pub(crate) enum TokenStatus {
 
 struct Policy {
     rotation: RefreshRotation,
+    /// A rotated-away refresh token presented again revokes its whole grant.
+    reuse_revokes_grant: bool,
     access_prefix: &'static str,
     refresh_prefix: &'static str,
     code_prefix: &'static str,
@@ -144,20 +157,30 @@ fn policy(sandbox: &Sandbox, provider: Provider) -> Policy {
     match provider {
         Provider::Google => Policy {
             rotation: RefreshRotation::None,
+            reuse_revokes_grant: false,
             access_prefix: "ya29.sbx-",
             refresh_prefix: "1//0sbx-",
             code_prefix: "4/0sbx-",
         },
         Provider::Microsoft => Policy {
             rotation: sandbox.options().microsoft_refresh_rotation,
+            reuse_revokes_grant: false,
             access_prefix: "EwBsbx",
             refresh_prefix: "M.C5sbx-",
             code_prefix: "M.C5code-",
         },
         Provider::Dropbox => Policy {
             rotation: RefreshRotation::None,
+            reuse_revokes_grant: false,
             access_prefix: "sl.sbx-",
             refresh_prefix: "",
+            code_prefix: "",
+        },
+        Provider::Atlassian => Policy {
+            rotation: RefreshRotation::RotateRevokeOld,
+            reuse_revokes_grant: true,
+            access_prefix: "eyJsbx.",
+            refresh_prefix: "eyJsbxr.",
             code_prefix: "",
         },
     }
@@ -193,6 +216,8 @@ struct AuthCode {
 struct AccessToken {
     provider: Provider,
     account: AccountKey,
+    /// What the grant allows (Atlassian's accessible-resources reports it).
+    scope: String,
     grant: u64,
     expires_at: i64,
     revoked: bool,
@@ -205,6 +230,8 @@ struct RefreshToken {
     scope: String,
     grant: u64,
     revoked: bool,
+    /// Disabled because a refresh replaced it (Atlassian: reusing it revokes the grant).
+    rotated: bool,
 }
 
 #[derive(Default)]
@@ -222,6 +249,11 @@ const PENDING_LIFETIME_MS: i64 = 30 * 60_000;
 impl OAuthState {
     pub fn register(&mut self, client: OAuthClient) {
         self.clients.insert((client.provider, client.client_id.clone()), client);
+    }
+
+    /// The scope granted with an access token.
+    pub fn access_scope(&self, token: &str) -> Option<&str> {
+        self.access.get(token).map(|t| t.scope.as_str())
     }
 
     pub fn lookup_access(
@@ -251,13 +283,21 @@ impl OAuthState {
         provider: Provider,
         prefix: &str,
         account: &AccountKey,
+        scope: &str,
         grant: u64,
         expires_at: i64,
     ) -> String {
         let token = util::secret_token(prefix, 48);
         self.access.insert(
             token.clone(),
-            AccessToken { provider, account: account.clone(), grant, expires_at, revoked: false },
+            AccessToken {
+                provider,
+                account: account.clone(),
+                scope: scope.to_string(),
+                grant,
+                expires_at,
+                revoked: false,
+            },
         );
         token
     }
@@ -281,6 +321,7 @@ impl OAuthState {
                 scope: scope.to_string(),
                 grant,
                 revoked: false,
+                rotated: false,
             },
         );
         token
@@ -350,6 +391,7 @@ pub(crate) fn issue_direct(
         account.provider,
         policy.access_prefix,
         account,
+        &scope,
         grant,
         now + lifetime as i64 * 1000,
     );
@@ -374,6 +416,11 @@ fn default_scope(provider: Provider, offline: bool) -> String {
         }
         Provider::Microsoft => "Files.Read.All Sites.Read.All User.Read".to_string(),
         Provider::Dropbox => "account_info.read files.content.read files.metadata.read".to_string(),
+        Provider::Atlassian => {
+            let scope = "read:confluence-content.all read:confluence-space.summary \
+                         search:confluence read:jira-work read:jira-user";
+            if offline { format!("{scope} offline_access") } else { scope.to_string() }
+        }
     }
 }
 
@@ -391,9 +438,33 @@ pub(crate) fn routes() -> Router<Sandbox> {
         .route("/microsoft/{tenant}/oauth2/v2.0/token", post(microsoft_token))
         .route("/dropbox/oauth2/authorize", get(dropbox_authorize).post(dropbox_authorize_step))
         .route("/dropbox/api/oauth2/token", post(dropbox_token))
+        .route("/atlassian/authorize", get(atlassian_authorize).post(atlassian_authorize_step))
+        .route("/atlassian/oauth/token", post(atlassian_token))
+}
+
+async fn atlassian_authorize(
+    State(sb): State<Sandbox>,
+    uri: OriginalUri,
+    Query(q): Query<Params>,
+) -> Response {
+    authorize(&sb, Provider::Atlassian, uri.0.path(), &q)
+}
+async fn atlassian_authorize_step(
+    State(sb): State<Sandbox>,
+    uri: OriginalUri,
+    form: Result<Form<Params>, FormRejection>,
+) -> Response {
+    authorize_step(&sb, Provider::Atlassian, uri.0.path(), form)
+}
+/// Atlassian documents JSON token requests; form posts (what most OAuth libraries send) work too.
+async fn atlassian_token(State(sb): State<Sandbox>, headers: HeaderMap, body: Bytes) -> Response {
+    token_from_body(&sb, Provider::Atlassian, &headers, &body)
 }
 
 type Params = HashMap<String, String>;
+
+/// The `audience` every Atlassian 3LO authorization request must carry.
+pub(crate) const ATLASSIAN_AUDIENCE: &str = "api.atlassian.com";
 
 async fn google_authorize(
     State(sb): State<Sandbox>,
@@ -513,9 +584,16 @@ fn authorize(sb: &Sandbox, provider: Provider, action: &str, q: &Params) -> Resp
     if scope.trim().is_empty() && provider != Provider::Dropbox {
         return fail("invalid_request", "Missing required parameter: scope");
     }
+    if provider == Provider::Atlassian
+        && q.get("audience").map(String::as_str) != Some(ATLASSIAN_AUDIENCE)
+    {
+        return fail("invalid_request", "audience must be api.atlassian.com");
+    }
     let offline = match provider {
         Provider::Google => q.get("access_type").is_some_and(|a| a == "offline"),
-        Provider::Microsoft => scope.split_whitespace().any(|s| s == "offline_access"),
+        Provider::Microsoft | Provider::Atlassian => {
+            scope.split_whitespace().any(|s| s == "offline_access")
+        }
         Provider::Dropbox => q.get("token_access_type").is_some_and(|a| a == "offline"),
     };
     let now = sb.now_ms();
@@ -725,6 +803,9 @@ fn unknown_client_message(provider: Provider, client_id: &str) -> String {
             "AADSTS700016: Application with identifier '{client_id}' was not found in the directory."
         ),
         Provider::Dropbox => "Invalid client_id. This app does not exist.".to_string(),
+        Provider::Atlassian => {
+            format!("Something went wrong: the app with client id {client_id} does not exist.")
+        }
     }
 }
 
@@ -739,6 +820,9 @@ fn redirect_mismatch_message(provider: Provider, uri: &str) -> String {
         Provider::Dropbox => format!(
             "Invalid redirect_uri. It must exactly match one of the redirect URIs registered for the app: {uri}"
         ),
+        Provider::Atlassian => {
+            format!("Something went wrong: the callback URL {uri} is not registered for this app.")
+        }
     }
 }
 

@@ -31,6 +31,13 @@ enum TokenFailure {
 fn token_error(provider: Provider, failure: TokenFailure) -> Response {
     use TokenFailure::*;
     let (error, status) = match failure {
+        // Atlassian refuses every bad grant with 403 (documented for refresh tokens).
+        RedirectMismatch | BadVerifier | UnknownCode | ExpiredCode | ReusedCode
+        | BadRefreshToken
+            if provider == Provider::Atlassian =>
+        {
+            ("invalid_grant", StatusCode::FORBIDDEN)
+        }
         InvalidRequest(_) => ("invalid_request", StatusCode::BAD_REQUEST),
         InvalidClient if provider == Provider::Dropbox => {
             ("invalid_client", StatusCode::BAD_REQUEST)
@@ -86,6 +93,18 @@ fn token_error(provider: Provider, failure: TokenFailure) -> Response {
                 UnsupportedGrant => (70003, "The app requested an unsupported grant type."),
             };
             microsoft_error_body(error, code, message)
+        }
+        Provider::Atlassian => {
+            let description = match failure {
+                InvalidRequest(message) => message,
+                InvalidClient => "Unauthorized",
+                UnknownCode | ExpiredCode | ReusedCode => "Invalid authorization code",
+                RedirectMismatch => "redirect_uri is not the one the code was issued for",
+                BadVerifier => "Invalid code verifier",
+                BadRefreshToken => "Unknown or invalid refresh token.",
+                UnsupportedGrant => "Unsupported grant type",
+            };
+            json!({"error": error, "error_description": description})
         }
         Provider::Dropbox => {
             let description = match failure {
@@ -150,6 +169,36 @@ fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     valid && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
 }
 
+/// A token request whose body may be JSON (Atlassian's documented form) or a form post.
+pub(super) fn token_from_body(
+    sb: &Sandbox,
+    provider: Provider,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let json = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let params: Option<Params> = if json {
+        serde_json::from_slice::<serde_json::Map<String, Value>>(body).ok().map(|map| {
+            map.into_iter()
+                .filter_map(|(k, v)| match v {
+                    Value::String(s) => Some((k, s)),
+                    Value::Number(n) => Some((k, n.to_string())),
+                    _ => None,
+                })
+                .collect()
+        })
+    } else {
+        Some(url::form_urlencoded::parse(body).into_owned().collect())
+    };
+    match params {
+        Some(params) => token_params(sb, provider, headers, params),
+        None => token_error(provider, TokenFailure::InvalidRequest("the body is not valid JSON")),
+    }
+}
+
 pub(super) fn token(
     sb: &Sandbox,
     provider: Provider,
@@ -162,6 +211,10 @@ pub(super) fn token(
             TokenFailure::InvalidRequest("the body must be application/x-www-form-urlencoded"),
         );
     };
+    token_params(sb, provider, headers, form)
+}
+
+fn token_params(sb: &Sandbox, provider: Provider, headers: &HeaderMap, form: Params) -> Response {
     let (client_id, secret) = client_credentials(headers, &form);
     let Some(client_id) = client_id else {
         return token_error(
@@ -242,6 +295,7 @@ fn exchange_code(
         provider,
         policy.access_prefix,
         &account,
+        &scope,
         grant,
         now + lifetime as i64 * 1000,
     );
@@ -293,6 +347,13 @@ fn exchange_code(
             "uid": uid,
             "account_id": account_id,
         }),
+        Provider::Atlassian => json!({
+            "access_token": access,
+            "expires_in": lifetime,
+            "token_type": "Bearer",
+            "refresh_token": refresh,
+            "scope": scope,
+        }),
     };
     token_response(body)
 }
@@ -308,6 +369,17 @@ fn refresh(sb: &Sandbox, provider: Provider, client: &OAuthClient, form: &Params
     let policy = policy(sb, provider);
     let lifetime = sb.options().access_token_lifetime_secs;
     let mut oauth = util::lock(&sb.inner.oauth);
+    // Reuse detection: a refresh token that a refresh already replaced is presented again,
+    // so someone holds a copy; the whole grant goes (RFC 9700 4.14.2).
+    let reused = oauth
+        .refresh
+        .get(old)
+        .filter(|t| t.provider == provider && t.rotated && policy.reuse_revokes_grant)
+        .map(|t| t.grant);
+    if let Some(grant) = reused {
+        oauth.revoke_grant(grant);
+        return token_error(provider, TokenFailure::BadRefreshToken);
+    }
     let Some(entry) = oauth
         .refresh
         .get(old)
@@ -320,6 +392,7 @@ fn refresh(sb: &Sandbox, provider: Provider, client: &OAuthClient, form: &Params
         provider,
         policy.access_prefix,
         &account,
+        &scope,
         grant,
         now + lifetime as i64 * 1000,
     );
@@ -330,6 +403,7 @@ fn refresh(sb: &Sandbox, provider: Provider, client: &OAuthClient, form: &Params
                 && let Some(entry) = oauth.refresh.get_mut(old)
             {
                 entry.revoked = true;
+                entry.rotated = true;
             }
             Some(oauth.mint_refresh(
                 provider,
@@ -362,6 +436,13 @@ fn refresh(sb: &Sandbox, provider: Provider, client: &OAuthClient, form: &Params
             "access_token": access,
             "token_type": "bearer",
             "expires_in": lifetime,
+        }),
+        Provider::Atlassian => json!({
+            "access_token": access,
+            "expires_in": lifetime,
+            "token_type": "Bearer",
+            "refresh_token": rotated,
+            "scope": scope,
         }),
     };
     token_response(body)
