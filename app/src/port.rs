@@ -85,6 +85,67 @@ pub trait ServicePort: Send + Sync + 'static {
         folder: Option<String>,
     ) -> AppResult<BrowseResult>;
 
+    // ----- sync configurations -----
+    async fn list_configs(&self, caller: &Caller) -> AppResult<Vec<SyncConfiguration>>;
+    async fn get_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<SyncConfiguration>;
+    /// Validates (filters, cron, folders in the connection) and creates.
+    async fn create_config(
+        &self,
+        caller: &Caller,
+        input: SyncConfigInput,
+    ) -> AppResult<SyncConfiguration>;
+    async fn update_config(
+        &self,
+        caller: &Caller,
+        id: &ConfigId,
+        input: SyncConfigInput,
+    ) -> AppResult<SyncConfiguration>;
+    /// Deletes the configuration and its documents.
+    async fn delete_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<()>;
+    /// What a configuration would sync and skip, from listings alone.
+    async fn preview_config(
+        &self,
+        caller: &Caller,
+        input: SyncConfigInput,
+    ) -> AppResult<SyncPreview>;
+    /// The next three runs of a schedule (or why it is invalid).
+    async fn schedule_preview(
+        &self,
+        caller: &Caller,
+        schedule: Schedule,
+    ) -> AppResult<SchedulePreview>;
+
+    // ----- sync runs -----
+    /// Queues a run now (a full one with `full`); an active run is returned as is.
+    async fn run_config(&self, caller: &Caller, id: &ConfigId, full: bool) -> AppResult<SyncJob>;
+    /// "Run all my syncs".
+    async fn run_all(&self, caller: &Caller) -> AppResult<Vec<SyncJob>>;
+    async fn config_status(&self, caller: &Caller, id: &ConfigId) -> AppResult<SyncStatus>;
+    async fn pause_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<SyncConfiguration>;
+    async fn resume_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<SyncConfiguration>;
+    /// Cancels the active run, if any.
+    async fn cancel_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<Option<SyncJob>>;
+    async fn job_history(
+        &self,
+        caller: &Caller,
+        id: &ConfigId,
+        page: u32,
+        per_page: u32,
+    ) -> AppResult<Page<SyncJob>>;
+    async fn job_detail(&self, caller: &Caller, id: &JobId) -> AppResult<JobDetail>;
+    /// Log lines after sequence number `after`.
+    async fn job_log(&self, caller: &Caller, id: &JobId, after: u64) -> AppResult<Vec<JobLogLine>>;
+    async fn cancel_job(&self, caller: &Caller, id: &JobId) -> AppResult<SyncJob>;
+
+    // ----- documents and dashboard -----
+    async fn list_documents(
+        &self,
+        caller: &Caller,
+        query: DocumentQuery,
+    ) -> AppResult<Page<DocumentSummary>>;
+    async fn get_document(&self, caller: &Caller, id: &DocumentId) -> AppResult<SourceDocument>;
+    async fn dashboard(&self, caller: &Caller) -> AppResult<Dashboard>;
+
     // ----- personal API tokens -----
     async fn list_api_tokens(&self, caller: &Caller) -> AppResult<Vec<ApiTokenInfo>>;
     async fn create_api_token(&self, caller: &Caller, name: String) -> AppResult<CreatedApiToken>;

@@ -29,6 +29,7 @@ pub struct Settings {
     /// Production mode: refuse to start without a vault master key, mark cookies `Secure`.
     pub production: bool,
     pub sync: SyncSettings,
+    pub alerts: AlertSettings,
     pub security: SecuritySettings,
     pub bootstrap: BootstrapSettings,
     pub log: LogSettings,
@@ -66,7 +67,25 @@ pub struct VaultSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncSettings {
+    /// Jobs run at once by this instance.
     pub max_workers: usize,
+    /// Files downloaded and extracted at once per job.
+    pub download_concurrency: usize,
+    /// Chunk size and overlap, in characters, for the RAG index.
+    pub chunk_chars: usize,
+    pub chunk_overlap: usize,
+    /// Run the workers and the scheduler in this process (off: web only).
+    pub engine: bool,
+    /// A job whose worker stops heartbeating for this long is taken over by another.
+    pub lease_secs: u64,
+}
+
+/// Where alerts about failing syncs and expired connections go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    /// A URL that receives a JSON POST per alert; empty: alerts only on the dashboard and in the log.
+    pub webhook_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -143,6 +162,14 @@ uri = ""
 
 [sync]
 max_workers = 4
+download_concurrency = 8
+chunk_chars = 1000
+chunk_overlap = 150
+engine = true
+lease_secs = 60
+
+[alerts]
+webhook_url = ""
 
 [security]
 allow_hosts = []

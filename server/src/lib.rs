@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod ingest;
 pub mod oauth;
 pub mod providers;
 pub mod routes;
@@ -13,5 +14,6 @@ pub mod secrets;
 pub mod service;
 pub mod startup;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 pub mod vault;

@@ -19,6 +19,7 @@ use crate::config::Settings;
 use crate::providers::ProviderFactory;
 use crate::routes;
 use crate::service::Service;
+use crate::sync::engine::{Engine, EngineOptions};
 
 /// A bound, ready-to-run server. Binding happens in [`Application::build`], so
 /// tests can ask for port 0 and read the real port before serving.
@@ -27,6 +28,7 @@ pub struct Application {
     router: Router,
     local_addr: SocketAddr,
     service: Arc<Service>,
+    engine: Option<Arc<Engine>>,
 }
 
 impl Application {
@@ -50,7 +52,12 @@ impl Application {
         }
         let service = Service::open_with(settings, factories).await?;
         let router = router(service.clone(), local_addr);
-        Ok(Self { listener, router, local_addr, service })
+        let engine = service
+            .settings
+            .sync
+            .engine
+            .then(|| Engine::new(service.clone(), engine_options(&service.settings)));
+        Ok(Self { listener, router, local_addr, service, engine })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -66,16 +73,59 @@ impl Application {
         self.run_with_shutdown(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub fn engine(&self) -> Option<&Arc<Engine>> {
+        self.engine.as_ref()
+    }
+
+    /// Serves (and runs the sync engine) until `shutdown` completes, then drains
+    /// in-flight requests and hands running jobs back to the queue.
     pub async fn run_with_shutdown(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server error")
+        let stop = self.service.stopping.clone();
+        let mut tasks = self.engine.as_ref().map(|engine| engine.start(stop.clone()));
+        let stop_serving = stop.clone();
+        let served = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stop_serving.cancel();
+        })
+        .await
+        .context("server error");
+        stop.cancel();
+        if let Some(tasks) = tasks.as_mut() {
+            // Workers stop at their next page; give them a moment to hand jobs back.
+            let drained = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+                while tasks.join_next().await.is_some() {}
+            })
+            .await;
+            if drained.is_err() {
+                tracing::warn!("some workers did not stop in time; their leases will expire");
+            }
+        }
+        served
     }
+}
+
+fn engine_options(settings: &Settings) -> EngineOptions {
+    let lease = std::time::Duration::from_secs(settings.sync.lease_secs.max(2));
+    let mut options = EngineOptions {
+        workers: settings.sync.max_workers.max(1),
+        lease,
+        heartbeat: lease / 4,
+        reap_every: (lease / 4).min(std::time::Duration::from_secs(15)),
+        ..Default::default()
+    };
+    options.executor.download_concurrency = settings.sync.download_concurrency.max(1);
+    options.executor.chunking = crate::ingest::ChunkOptions {
+        size_chars: settings.sync.chunk_chars.max(100),
+        overlap_chars: settings.sync.chunk_overlap,
+    };
+    options
 }
 
 fn leptos_options(settings: &Settings, local_addr: SocketAddr) -> LeptosOptions {
@@ -103,16 +153,43 @@ fn router(service: Arc<Service>, local_addr: SocketAddr) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options);
 
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/login", post(routes::auth::login))
         .route("/logout", post(routes::auth::logout))
         .nest("/api/v1/cloud-sources", routes::api::router())
         .with_state(service.clone())
-        .merge(pages)
+        .merge(pages);
+    with_sandbox(app, &service.settings)
         .layer(axum::middleware::from_fn_with_state(service, authenticate))
         .layer(routes::trace_layer())
+}
+
+/// In demo mode the provider simulators are served under `/sandbox`, with the
+/// demo OAuth clients registered for this server's callbacks.
+#[cfg(feature = "sandbox")]
+fn with_sandbox(app: Router, settings: &Settings) -> Router {
+    if !settings.demo {
+        return app;
+    }
+    let public = settings.public_url();
+    let sandbox = crate::sandbox::Sandbox::new(crate::sandbox::SandboxOptions {
+        public_base_url: Some(format!("{public}/sandbox")),
+        demo_app_url: Some(public),
+        ..Default::default()
+    });
+    app.nest("/sandbox", sandbox.router())
+}
+
+#[cfg(not(feature = "sandbox"))]
+fn with_sandbox(app: Router, settings: &Settings) -> Router {
+    if settings.demo {
+        tracing::warn!(
+            "demo mode needs a build with the `sandbox` feature; serving without simulators"
+        );
+    }
+    app
 }
 
 async fn shutdown_signal() {

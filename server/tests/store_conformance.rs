@@ -63,6 +63,7 @@ conformance!(
     heartbeats_extend_leases_and_report_cancellation,
     expired_leases_are_reclaimed_with_their_checkpoint,
     jobs_fail_after_the_maximum_attempts,
+    a_released_job_goes_back_to_the_queue_with_its_checkpoint,
     only_the_lease_holder_can_write_a_job,
     cancelling_a_pending_job_ends_it_at_once,
     job_history_pages_newest_first,
@@ -71,6 +72,8 @@ conformance!(
     documents_upsert_idempotently_by_configuration_and_remote_id,
     documents_can_be_moved_deleted_and_paged_for_sweeps,
     document_listing_searches_names_and_paths,
+    a_full_listing_sweeps_what_it_did_not_mark,
+    deleting_a_document_deletes_its_attachments,
     dashboard_stats_count_only_the_users_own_records,
     another_user_can_neither_read_nor_change_nor_delete,
 );
@@ -645,6 +648,27 @@ async fn jobs_fail_after_the_maximum_attempts(store: Arc<dyn Store>) {
     assert!(store.active_job(&alice, &config.id).await.unwrap().is_none());
 }
 
+async fn a_released_job_goes_back_to_the_queue_with_its_checkpoint(store: Arc<dyn Store>) {
+    let alice = new_user(&store, "alice").await;
+    let config = new_config(&store, &alice).await;
+    let job = fixtures::job(&config, JobType::Full);
+    store.enqueue_job(job.clone()).await.unwrap();
+    let now = Timestamp::now();
+    store.claim_job("w1", LEASE, now).await.unwrap().unwrap();
+    let checkpoint = serde_json::json!({ "page": "p3" });
+    store.save_checkpoint(&job.id, "w1", &checkpoint, &Progress::default()).await.unwrap();
+    assert!(!store.release_job(&job.id, "w2", now).await.unwrap(), "only the holder releases");
+    assert!(store.release_job(&job.id, "w1", now).await.unwrap());
+    let pending = store.get_job(&alice, &job.id).await.unwrap().unwrap();
+    assert_eq!(
+        (pending.job.status, pending.job.attempts, pending.lease_owner),
+        (JobStatus::Pending, 0, None)
+    );
+    let again = store.claim_job("w2", LEASE, now).await.unwrap().unwrap();
+    assert_eq!(again.job.attempts, 1, "a release does not count as a failed attempt");
+    assert_eq!(again.checkpoint, Some(checkpoint));
+}
+
 async fn only_the_lease_holder_can_write_a_job(store: Arc<dyn Store>) {
     let alice = new_user(&store, "alice").await;
     let config = new_config(&store, &alice).await;
@@ -726,8 +750,17 @@ async fn job_history_pages_newest_first(store: Arc<dyn Store>) {
     let last = store.list_jobs(&alice, &config.id, 3, 2).await.unwrap();
     assert_eq!(last.items.iter().map(|j| j.id.clone()).collect::<Vec<_>>(), vec![ids[0].clone()]);
     assert_eq!(store.recent_jobs(&alice, 3).await.unwrap().len(), 3);
-    let changed = store.jobs_changed_since(&alice, start.plus_secs(-1)).await.unwrap();
+    let changed = store.jobs_changed_since(Some(&alice), start.plus_secs(-1), 100).await.unwrap();
     assert_eq!(changed.len(), 5);
+    assert_eq!(
+        store.jobs_changed_since(Some(&alice), start.plus_secs(-1), 2).await.unwrap().len(),
+        2
+    );
+    let bob = new_user(&store, "bob").await;
+    assert!(
+        store.jobs_changed_since(Some(&bob), start.plus_secs(-1), 100).await.unwrap().is_empty()
+    );
+    assert_eq!(store.jobs_changed_since(None, start.plus_secs(-1), 100).await.unwrap().len(), 5);
     let counts = store.job_counts().await.unwrap();
     assert_eq!(counts, vec![(JobStatus::Completed, 5)]);
 }
@@ -867,6 +900,52 @@ async fn documents_can_be_moved_deleted_and_paged_for_sweeps(store: Arc<dyn Stor
     assert_eq!(first, vec!["r0", "r2"]);
     let second = store.remote_ids_page(&alice, &config.id, Some("r2"), 10).await.unwrap();
     assert_eq!(second, vec!["r3", "r4", "x"]);
+}
+
+async fn a_full_listing_sweeps_what_it_did_not_mark(store: Arc<dyn Store>) {
+    let alice = new_user(&store, "alice").await;
+    let config = new_config(&store, &alice).await;
+    let other = new_config(&store, &alice).await;
+    let docs: Vec<SourceDocument> = ["a", "b", "c", "c#attachment-1"]
+        .iter()
+        .map(|id| fixtures::document(&config, id, &format!("/{id}")))
+        .collect();
+    store.upsert_documents(&docs).await.unwrap();
+    store.upsert_documents(&[fixtures::document(&other, "a", "/a")]).await.unwrap();
+    store.mark_seen(&alice, &config.id, &["a".into()], "listing-1").await.unwrap();
+    store.mark_seen(&alice, &config.id, &["c".into()], "listing-1").await.unwrap();
+    let mut swept = store.sweep_unmarked(&alice, &config.id, "listing-1").await.unwrap();
+    swept.sort();
+    assert_eq!(swept, vec!["b"], "marking an item marks its attachments too");
+    let mut left = store.remote_ids_page(&alice, &config.id, None, 10).await.unwrap();
+    left.sort();
+    assert_eq!(left, vec!["a", "c", "c#attachment-1"]);
+    assert_eq!(
+        store.document_stats(&alice, &other.id).await.unwrap().0,
+        1,
+        "other configurations are untouched"
+    );
+    // A new listing sweeps everything the old one marked but it did not.
+    store.mark_seen(&alice, &config.id, &["a".into()], "listing-2").await.unwrap();
+    let mut swept = store.sweep_unmarked(&alice, &config.id, "listing-2").await.unwrap();
+    swept.sort();
+    assert_eq!(swept, vec!["c", "c#attachment-1"]);
+    let mallory = new_user(&store, "mallory").await;
+    assert!(store.sweep_unmarked(&mallory, &config.id, "x").await.unwrap().is_empty());
+    assert_eq!(store.document_stats(&alice, &config.id).await.unwrap().0, 1);
+}
+
+async fn deleting_a_document_deletes_its_attachments(store: Arc<dyn Store>) {
+    let alice = new_user(&store, "alice").await;
+    let config = new_config(&store, &alice).await;
+    let ids = ["m1", "m1#attachment-1", "m1#attachment-2", "m10", "m1x"];
+    let docs: Vec<SourceDocument> =
+        ids.iter().map(|id| fixtures::document(&config, id, &format!("/{id}"))).collect();
+    store.upsert_documents(&docs).await.unwrap();
+    assert_eq!(store.delete_documents(&alice, &config.id, &["m1".into()]).await.unwrap(), 3);
+    let mut left = store.remote_ids_page(&alice, &config.id, None, 10).await.unwrap();
+    left.sort();
+    assert_eq!(left, vec!["m10", "m1x"]);
 }
 
 async fn document_listing_searches_names_and_paths(store: Arc<dyn Store>) {

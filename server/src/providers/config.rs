@@ -8,9 +8,24 @@ use secrecy::SecretString;
 use super::OAuthSpec;
 use crate::config::{ProviderSettings, Settings};
 
-/// The OAuth client the sandbox knows in demo mode.
-pub const DEMO_CLIENT_ID: &str = "cloud-sources-demo";
-pub const DEMO_CLIENT_SECRET: &str = "cloud-sources-demo-secret";
+/// The OAuth client the sandbox registers for a provider in demo mode.
+#[cfg(feature = "sandbox")]
+fn demo_client(id: ProviderId) -> Option<(&'static str, &'static str)> {
+    use crate::sandbox::{Provider, demo_client};
+    let provider = match id {
+        ProviderId::GoogleDrive => Provider::Google,
+        ProviderId::OneDrive | ProviderId::SharePoint => Provider::Microsoft,
+        ProviderId::Dropbox => Provider::Dropbox,
+        _ => return None,
+    };
+    let client = demo_client(provider);
+    Some((client.client_id, client.client_secret))
+}
+
+#[cfg(not(feature = "sandbox"))]
+fn demo_client(_id: ProviderId) -> Option<(&'static str, &'static str)> {
+    None
+}
 
 /// A provider's documented endpoints and OAuth parameters.
 struct Defaults {
@@ -164,7 +179,8 @@ pub fn resolve(settings: &Settings, id: ProviderId) -> ResolvedProvider {
     let empty = ProviderSettings::default();
     let custom = settings.providers.get(id.as_str()).unwrap_or(&empty);
     let sandbox_base = format!("{}/sandbox", settings.public_url());
-    let sandbox = d.sandbox.as_ref().filter(|_| settings.demo);
+    // Demo mode points providers at the sandbox when this build has one.
+    let sandbox = d.sandbox.as_ref().filter(|_| settings.demo && cfg!(feature = "sandbox"));
     let pick = |configured: &Option<String>, sandboxed: Option<String>, default: Option<&str>| {
         configured.clone().or(sandboxed).or(default.map(str::to_string))
     };
@@ -189,10 +205,10 @@ pub fn resolve(settings: &Settings, id: ProviderId) -> ResolvedProvider {
         sandbox.and_then(|s| s.revoke).map(|r| format!("{sandbox_base}{r}")),
         d.revoke_url,
     );
-    let (client_id, client_secret) = match (&custom.client_id, sandbox) {
+    let (client_id, client_secret) = match (&custom.client_id, sandbox.and(demo_client(id))) {
         (Some(id), _) => (Some(id.clone()), custom.client_secret.clone()),
-        (None, Some(_)) => {
-            (Some(DEMO_CLIENT_ID.to_string()), Some(SecretString::from(DEMO_CLIENT_SECRET)))
+        (None, Some((demo_id, demo_secret))) => {
+            (Some(demo_id.to_string()), Some(SecretString::from(demo_secret)))
         }
         (None, None) => (None, None),
     };
@@ -252,7 +268,7 @@ mod tests {
             Some("http://127.0.0.1:3000/sandbox/dropbox/content")
         );
         let oauth = dropbox.oauth.unwrap();
-        assert_eq!(oauth.client_id, DEMO_CLIENT_ID);
+        assert_eq!(oauth.client_id, "sandboxdropboxapp");
         assert_eq!(oauth.token_url, "http://127.0.0.1:3000/sandbox/dropbox/api/oauth2/token");
         assert_eq!(
             oauth.extra_auth_params,

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use serde::Deserialize;
 
-use super::{ApiCaller, ApiError, ApiJson, ApiResult, oauth};
+use super::{ApiCaller, ApiError, ApiJson, ApiResult, events, oauth};
 use crate::service::Service;
 
 pub fn router() -> Router<Arc<Service>> {
@@ -29,6 +29,24 @@ pub fn router() -> Router<Arc<Service>> {
         .route("/connections/{id}/impact", get(connection_impact))
         .route("/connections/{id}/test", post(test_connection))
         .route("/connections/{id}/browse", get(browse))
+        .route("/sync-configs", get(list_configs).post(create_config))
+        .route("/sync-configs/preview", post(preview_config))
+        .route("/sync-configs/run-all", post(run_all))
+        .route("/sync-configs/{id}", get(get_config).put(update_config).delete(delete_config))
+        .route("/sync-configs/{id}/run", post(run_config))
+        .route("/sync-configs/{id}/status", get(config_status))
+        .route("/sync-configs/{id}/pause", post(pause_config))
+        .route("/sync-configs/{id}/resume", post(resume_config))
+        .route("/sync-configs/{id}/cancel", post(cancel_config))
+        .route("/sync-configs/{id}/history", get(history))
+        .route("/schedule/preview", post(schedule_preview))
+        .route("/jobs/{id}", get(job_detail))
+        .route("/jobs/{id}/cancel", post(cancel_job))
+        .route("/jobs/{id}/logs", get(events::job_logs))
+        .route("/events", get(events::job_events))
+        .route("/documents", get(list_documents))
+        .route("/documents/{id}", get(get_document))
+        .route("/dashboard", get(dashboard))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
         .route("/oauth/{provider}/authorize", get(oauth::authorize))
@@ -160,4 +178,175 @@ async fn revoke_token(
 ) -> Result<StatusCode, ApiError> {
     service.revoke_api_token(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_configs(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+) -> ApiResult<Vec<SyncConfiguration>> {
+    Ok(Json(service.list_configs(&caller).await?))
+}
+
+async fn create_config(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<SyncConfigInput>,
+) -> Result<(StatusCode, Json<SyncConfiguration>), ApiError> {
+    Ok((StatusCode::CREATED, Json(ServicePort::create_config(&*service, &caller, input).await?)))
+}
+
+async fn get_config(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<ConfigId>,
+) -> ApiResult<SyncConfiguration> {
+    Ok(Json(ServicePort::get_config(&*service, &caller, &id).await?))
+}
+
+async fn update_config(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<ConfigId>,
+    ApiJson(input): ApiJson<SyncConfigInput>,
+) -> ApiResult<SyncConfiguration> {
+    Ok(Json(ServicePort::update_config(&*service, &caller, &id, input).await?))
+}
+
+async fn delete_config(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<ConfigId>,
+) -> Result<StatusCode, ApiError> {
+    ServicePort::delete_config(&*service, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn preview_config(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(input): ApiJson<SyncConfigInput>,
+) -> ApiResult<SyncPreview> {
+    Ok(Json(service.preview_config(&caller, input).await?))
+}
+
+async fn schedule_preview(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    ApiJson(schedule): ApiJson<Schedule>,
+) -> ApiResult<SchedulePreview> {
+    Ok(Json(ServicePort::schedule_preview(&*service, &caller, schedule).await?))
+}
+
+#[derive(Deserialize, Default)]
+struct RunQuery {
+    /// `true` for a full listing with mark-and-sweep instead of the change feed.
+    #[serde(default)]
+    full: bool,
+}
+
+async fn run_config(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<ConfigId>,
+    Query(query): Query<RunQuery>,
+) -> Result<(StatusCode, Json<SyncJob>), ApiError> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ServicePort::run_config(&*service, &caller, &id, query.full).await?),
+    ))
+}
+
+async fn run_all(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+) -> Result<(StatusCode, Json<Vec<SyncJob>>), ApiError> {
+    Ok((StatusCode::ACCEPTED, Json(ServicePort::run_all(&*service, &caller).await?)))
+}
+
+async fn config_status(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<ConfigId>,
+) -> ApiResult<SyncStatus> {
+    Ok(Json(ServicePort::config_status(&*service, &caller, &id).await?))
+}
+
+async fn pause_config(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<ConfigId>,
+) -> ApiResult<SyncConfiguration> {
+    Ok(Json(ServicePort::pause_config(&*service, &caller, &id).await?))
+}
+
+async fn resume_config(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<ConfigId>,
+) -> ApiResult<SyncConfiguration> {
+    Ok(Json(ServicePort::resume_config(&*service, &caller, &id).await?))
+}
+
+async fn cancel_config(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<ConfigId>,
+) -> ApiResult<Option<SyncJob>> {
+    Ok(Json(ServicePort::cancel_config(&*service, &caller, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    page: u32,
+    #[serde(default)]
+    per_page: u32,
+}
+
+async fn history(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<ConfigId>,
+    Query(query): Query<PageQuery>,
+) -> ApiResult<Page<SyncJob>> {
+    Ok(Json(service.job_history(&caller, &id, query.page, query.per_page).await?))
+}
+
+async fn job_detail(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<JobId>,
+) -> ApiResult<JobDetail> {
+    Ok(Json(ServicePort::job_detail(&*service, &caller, &id).await?))
+}
+
+async fn cancel_job(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<JobId>,
+) -> ApiResult<SyncJob> {
+    Ok(Json(ServicePort::cancel_job(&*service, &caller, &id).await?))
+}
+
+async fn list_documents(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Query(query): Query<DocumentQuery>,
+) -> ApiResult<Page<DocumentSummary>> {
+    Ok(Json(service.list_documents(&caller, query).await?))
+}
+
+async fn get_document(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+    Path(id): Path<DocumentId>,
+) -> ApiResult<SourceDocument> {
+    Ok(Json(ServicePort::get_document(&*service, &caller, &id).await?))
+}
+
+async fn dashboard(
+    State(service): State<Arc<Service>>,
+    ApiCaller(caller): ApiCaller,
+) -> ApiResult<Dashboard> {
+    Ok(Json(ServicePort::dashboard(&*service, &caller).await?))
 }

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod events;
 pub mod health;
 pub mod oauth;
 

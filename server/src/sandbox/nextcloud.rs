@@ -539,12 +539,12 @@ fn requested_props(body: &[u8]) -> Option<Vec<PropName>> {
     loop {
         let (ns, event) = reader.read_resolved_event_into(&mut buf).ok()?;
         let ns = match ns {
-            ResolveResult::Bound(Namespace(ns)) => String::from_utf8_lossy(ns).into_owned(),
+            ResolveResult::Bound(Namespace(ns)) => ns.to_string(),
             _ => String::new(),
         };
         match event {
             Event::Start(e) => {
-                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let local = e.local_name().as_ref().to_string();
                 if prop_depth == Some(depth) {
                     props.push((ns, local));
                 } else if ns == "DAV:" && local == "prop" {
@@ -553,7 +553,7 @@ fn requested_props(body: &[u8]) -> Option<Vec<PropName>> {
                 depth += 1;
             }
             Event::Empty(e) => {
-                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let local = e.local_name().as_ref().to_string();
                 if prop_depth == Some(depth) {
                     props.push((ns, local));
                 } else if ns == "DAV:" && local == "allprop" {

@@ -9,6 +9,10 @@ use super::{Service, internal, now};
 use crate::auth::{password, tokens};
 use crate::store::{ApiTokenRecord, SessionRecord, StoreError, UserRecord, new_id};
 
+/// The account demo mode creates on an empty store (shown on the sign-in page).
+pub const DEMO_USERNAME: &str = "demo";
+pub const DEMO_PASSWORD: &str = "demo-password";
+
 /// Why a sign-in failed. The message never says whether the user exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginError {
@@ -60,7 +64,19 @@ impl Service {
     /// Creates the first admin from `bootstrap.*` when there is no account yet.
     pub(super) async fn bootstrap_admin(&self) -> anyhow::Result<()> {
         let bootstrap = &self.settings.bootstrap;
-        if bootstrap.admin_username.is_empty() || self.store.count_users().await? > 0 {
+        if self.store.count_users().await? > 0 {
+            return Ok(());
+        }
+        if bootstrap.admin_username.is_empty() {
+            if self.settings.demo {
+                // Demo mode is for trying the product: a known account, shown on the sign-in page.
+                match self.create_user(DEMO_USERNAME, Some(DEMO_PASSWORD), true).await {
+                    Ok(_) | Err(AppError::Conflict(_)) => {
+                        tracing::info!("demo mode: sign in as {DEMO_USERNAME} / {DEMO_PASSWORD}");
+                    }
+                    Err(e) => anyhow::bail!("cannot create the demo account: {e}"),
+                }
+            }
             return Ok(());
         }
         let Some(password) = &bootstrap.admin_password else {

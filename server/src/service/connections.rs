@@ -19,7 +19,7 @@ use crate::store::{ConnectionRecord, new_id};
 
 const MAX_NAME_CHARS: usize = 100;
 
-fn check_display_name(name: &str) -> AppResult<String> {
+pub(super) fn check_display_name(name: &str) -> AppResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(AppError::bad_request(format!(
@@ -245,6 +245,7 @@ impl Service {
                 self.store
                     .request_cancel(user_id, &job.id, "the connection was deleted", now())
                     .await?;
+                self.signal_cancel(&job.id);
             }
             self.store.delete_config(user_id, &config.id).await?;
         }

@@ -4,7 +4,9 @@
 //! per area.
 
 mod accounts;
+mod configs;
 mod connections;
+mod dashboard;
 mod oauth_flow;
 mod port;
 mod vault_rotation;
@@ -38,6 +40,17 @@ pub struct Service {
     pub providers: Arc<Providers>,
     pub tokens: Arc<TokenManager>,
     pub limiter: LoginLimiter,
+    /// Live job events for the UI.
+    pub events: Arc<crate::sync::events::EventBus>,
+    /// Wakes idle workers of this instance when a job is enqueued here.
+    pub job_wakeup: tokio::sync::Notify,
+    /// Flags of the jobs this instance runs, so a cancel request made here
+    /// stops its job at once (other instances learn it from the heartbeat).
+    pub running: std::sync::Mutex<
+        std::collections::HashMap<app::model::JobId, Arc<crate::sync::run::Flags>>,
+    >,
+    /// Cancelled when the server shuts down: ends workers and event streams.
+    pub stopping: tokio_util::sync::CancellationToken,
     started_at: Instant,
 }
 
@@ -96,6 +109,10 @@ impl Service {
             providers: Arc::new(providers),
             tokens,
             limiter: LoginLimiter::default(),
+            events: Arc::default(),
+            job_wakeup: tokio::sync::Notify::new(),
+            stopping: tokio_util::sync::CancellationToken::new(),
+            running: Default::default(),
             started_at: Instant::now(),
         });
         service.bootstrap_admin().await?;
@@ -104,6 +121,13 @@ impl Service {
 
     pub fn uptime_secs(&self) -> u64 {
         self.started_at.elapsed().as_secs()
+    }
+
+    /// Tells a job running on this instance to stop at its next file.
+    pub fn signal_cancel(&self, job_id: &app::model::JobId) {
+        if let Some(flags) = self.running.lock().unwrap_or_else(|e| e.into_inner()).get(job_id) {
+            flags.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     /// Reloads the vault key ring (after a rotation elsewhere).

@@ -142,7 +142,16 @@ impl Service {
 
         let connection = match record.connection_id {
             Some(id) => self.oauth_reconnect(caller, &id, &tokens).await?,
-            None => self.oauth_connect(caller, provider, &tokens).await?,
+            None => {
+                self.oauth_connect(
+                    caller,
+                    provider,
+                    &tokens,
+                    Default::default(),
+                    provider.display_name(),
+                )
+                .await?
+            }
         };
         self.label_new_oauth_connection(caller, &connection).await;
         Ok(self.connection_record(caller.user_id(), &connection.id).await?.to_connection())
@@ -190,25 +199,43 @@ impl Service {
         }
     }
 
+    /// Creates an OAuth connection from existing tokens (`cloud-sources
+    /// connection add --access-token`), labelled like a browser sign-in.
+    pub async fn import_oauth(
+        &self,
+        caller: &Caller,
+        provider: ProviderId,
+        display_name: &str,
+        tokens: &crate::oauth::client::TokenSet,
+        extra: std::collections::BTreeMap<String, String>,
+    ) -> AppResult<Connection> {
+        let display_name = super::connections::check_display_name(display_name)?;
+        let connection = self.oauth_connect(caller, provider, tokens, extra, &display_name).await?;
+        self.label_new_oauth_connection(caller, &connection).await;
+        Ok(self.connection_record(caller.user_id(), &connection.id).await?.to_connection())
+    }
+
     async fn oauth_connect(
         &self,
         caller: &Caller,
         provider: ProviderId,
         tokens: &crate::oauth::client::TokenSet,
+        extra: std::collections::BTreeMap<String, String>,
+        display_name: &str,
     ) -> AppResult<Connection> {
         let id = ConnectionId(new_id());
         let requested =
             self.providers.oauth(provider).map(|o| o.scopes.clone()).unwrap_or_default();
         let (credentials, metadata) = self
             .tokens
-            .seal(caller.user_id(), &id, tokens, Default::default(), None, &requested)
+            .seal(caller.user_id(), &id, tokens, extra, None, &requested)
             .map_err(|e| internal("sealing tokens", e))?;
         let at = now();
         let record = ConnectionRecord {
             id,
             user_id: caller.user_id().clone(),
             provider,
-            display_name: provider.display_name().to_string(),
+            display_name: display_name.to_string(),
             auth_type: AuthType::OAuth2,
             credentials,
             oauth_metadata: Some(metadata),

@@ -99,6 +99,113 @@ impl ServicePort for Service {
         self.browse_folder(caller.user_id(), id, folder).await
     }
 
+    async fn list_configs(&self, caller: &Caller) -> AppResult<Vec<SyncConfiguration>> {
+        Ok(self.store.list_configs(caller.user_id()).await?)
+    }
+
+    async fn get_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<SyncConfiguration> {
+        self.config(caller, id).await
+    }
+
+    async fn create_config(
+        &self,
+        caller: &Caller,
+        input: SyncConfigInput,
+    ) -> AppResult<SyncConfiguration> {
+        Service::create_config(self, caller, input).await
+    }
+
+    async fn update_config(
+        &self,
+        caller: &Caller,
+        id: &ConfigId,
+        input: SyncConfigInput,
+    ) -> AppResult<SyncConfiguration> {
+        Service::update_config(self, caller, id, input).await
+    }
+
+    async fn delete_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<()> {
+        Service::delete_config(self, caller, id).await
+    }
+
+    async fn preview_config(
+        &self,
+        caller: &Caller,
+        input: SyncConfigInput,
+    ) -> AppResult<SyncPreview> {
+        self.preview(caller, input).await
+    }
+
+    async fn schedule_preview(
+        &self,
+        _caller: &Caller,
+        schedule: Schedule,
+    ) -> AppResult<SchedulePreview> {
+        Service::schedule_preview(self, &schedule)
+    }
+
+    async fn run_config(&self, caller: &Caller, id: &ConfigId, full: bool) -> AppResult<SyncJob> {
+        Service::run_config(self, caller, id, full).await
+    }
+
+    async fn run_all(&self, caller: &Caller) -> AppResult<Vec<SyncJob>> {
+        Service::run_all(self, caller).await
+    }
+
+    async fn config_status(&self, caller: &Caller, id: &ConfigId) -> AppResult<SyncStatus> {
+        Service::config_status(self, caller, id).await
+    }
+
+    async fn pause_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<SyncConfiguration> {
+        Service::pause_config(self, caller, id).await
+    }
+
+    async fn resume_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<SyncConfiguration> {
+        Service::resume_config(self, caller, id).await
+    }
+
+    async fn cancel_config(&self, caller: &Caller, id: &ConfigId) -> AppResult<Option<SyncJob>> {
+        Service::cancel_config(self, caller, id).await
+    }
+
+    async fn job_history(
+        &self,
+        caller: &Caller,
+        id: &ConfigId,
+        page: u32,
+        per_page: u32,
+    ) -> AppResult<Page<SyncJob>> {
+        self.history(caller, id, page, per_page).await
+    }
+
+    async fn job_detail(&self, caller: &Caller, id: &JobId) -> AppResult<JobDetail> {
+        Service::job_detail(self, caller, id).await
+    }
+
+    async fn job_log(&self, caller: &Caller, id: &JobId, after: u64) -> AppResult<Vec<JobLogLine>> {
+        Service::job_log(self, caller, id, after).await
+    }
+
+    async fn cancel_job(&self, caller: &Caller, id: &JobId) -> AppResult<SyncJob> {
+        Service::cancel_job(self, caller, id).await
+    }
+
+    async fn list_documents(
+        &self,
+        caller: &Caller,
+        query: DocumentQuery,
+    ) -> AppResult<Page<DocumentSummary>> {
+        self.documents(caller, &query).await
+    }
+
+    async fn get_document(&self, caller: &Caller, id: &DocumentId) -> AppResult<SourceDocument> {
+        self.document(caller, id).await
+    }
+
+    async fn dashboard(&self, caller: &Caller) -> AppResult<Dashboard> {
+        Service::dashboard(self, caller).await
+    }
+
     async fn list_api_tokens(&self, caller: &Caller) -> AppResult<Vec<ApiTokenInfo>> {
         self.api_tokens(caller.user_id()).await
     }

@@ -208,6 +208,13 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Vec<ConnectionRecord>>;
 
+    /// Operator tools only (`cloud-sources connection test ID`): a connection
+    /// by id whoever owns it. Never reachable from the web API.
+    async fn operator_find_connection(
+        &self,
+        id: &ConnectionId,
+    ) -> StoreResult<Option<ConnectionRecord>>;
+
     // ----- sync configurations --------------------------------------------------
 
     async fn insert_config(&self, config: SyncConfiguration) -> StoreResult<()>;
@@ -243,6 +250,10 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the configuration with its documents, jobs, job logs and sync state.
     async fn delete_config(&self, user_id: &UserId, id: &ConfigId) -> StoreResult<()>;
 
+    /// Operator tools only (`cloud-sources sync run ID`): a configuration by id
+    /// whoever owns it. Never reachable from the web API.
+    async fn operator_find_config(&self, id: &ConfigId) -> StoreResult<Option<SyncConfiguration>>;
+
     /// Active, scheduled configurations whose next run is at or before `now`.
     async fn due_configs(
         &self,
@@ -273,6 +284,15 @@ pub trait Store: Send + Sync + 'static {
     /// same job.
     async fn claim_job(
         &self,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>>;
+    /// Like [`Store::claim_job`] for one given job (the CLI's `sync run`), if it
+    /// is still pending.
+    async fn claim_job_by_id(
+        &self,
+        job_id: &JobId,
         worker: &str,
         lease: Duration,
         now: Timestamp,
@@ -315,6 +335,10 @@ pub trait Store: Send + Sync + 'static {
         end: JobEnd,
         now: Timestamp,
     ) -> StoreResult<bool>;
+    /// Hands a running job back to the queue (a worker shutting down): pending
+    /// again with its checkpoint, this attempt not counted. `false` if `worker`
+    /// does not hold it.
+    async fn release_job(&self, job_id: &JobId, worker: &str, now: Timestamp) -> StoreResult<bool>;
     /// # Behavior
     /// A pending job is cancelled at once; a running job gets `cancel_requested`
     /// and its worker stops at the next heartbeat. Ended jobs are left alone.
@@ -353,11 +377,14 @@ pub trait Store: Send + Sync + 'static {
         user_id: &UserId,
         config_id: &ConfigId,
     ) -> StoreResult<Option<SyncJob>>;
-    /// Jobs of this user changed since `since` (for event streams across instances).
+    /// Jobs changed after `since`, oldest change first: one user's (for a
+    /// client catching up) or everyone's (`None`: the event relay between
+    /// instances), at most `limit`.
     async fn jobs_changed_since(
         &self,
-        user_id: &UserId,
+        user_id: Option<&UserId>,
         since: Timestamp,
+        limit: usize,
     ) -> StoreResult<Vec<SyncJob>>;
     /// Counts of jobs by status over all users (metrics).
     async fn job_counts(&self) -> StoreResult<Vec<(app::model::JobStatus, u64)>>;
@@ -422,13 +449,32 @@ pub trait Store: Send + Sync + 'static {
         path: &str,
         name: &str,
     ) -> StoreResult<()>;
-    /// Deletes by remote id; returns how many existed.
+    /// Deletes by remote id, together with the documents derived from each
+    /// (attachments, whose remote id is `<id>#<part>`); returns how many existed.
     async fn delete_documents(
         &self,
         user_id: &UserId,
         config_id: &ConfigId,
         remote_ids: &[String],
     ) -> StoreResult<u64>;
+    /// Marks documents as seen by a full listing (`mark` names the listing).
+    async fn mark_seen(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_ids: &[String],
+        mark: &str,
+    ) -> StoreResult<()>;
+    /// # Behavior
+    /// The sweep of mark-and-sweep: deletes the configuration's documents not
+    /// marked with `mark` and returns their remote ids. Marks survive a crash,
+    /// so a resumed listing sweeps correctly.
+    async fn sweep_unmarked(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        mark: &str,
+    ) -> StoreResult<Vec<String>>;
     /// Remote ids of a configuration in ascending order, `limit` after `after`
     /// (page through them for mark-and-sweep without loading every document).
     async fn remote_ids_page(

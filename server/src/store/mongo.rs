@@ -83,6 +83,38 @@ impl MongoStore {
         Ok(store)
     }
 
+    /// Claims the oldest pending job matching `filter`.
+    async fn claim(
+        &self,
+        filter: Document,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>> {
+        // One findOneAndUpdate, atomic on the document: when two claimers pick the
+        // same job, the server retries the loser, whose filter (`pending`) then no
+        // longer matches, so it takes the next one. A pipeline update, so that
+        // `started_at` is set on the first attempt only.
+        let claimed = self
+            .jobs
+            .find_one_and_update(
+                filter,
+                vec![doc! { "$set": {
+                    "status": JobStatus::Running.as_str(),
+                    "attempts": { "$add": ["$attempts", 1] },
+                    "started_at": { "$ifNull": ["$started_at", date(now)] },
+                    // `$literal`: in a pipeline a string starting with `$` is a field path.
+                    "lease_owner": { "$literal": worker },
+                    "lease_expires_at": date(now + lease),
+                    "updated_at": date(now),
+                } }],
+            )
+            .sort(doc! { "created_at": 1, "_id": 1 })
+            .return_document(ReturnDocument::After)
+            .await?;
+        claimed.map(job_record).transpose()
+    }
+
     fn new(db: Database) -> Self {
         let c = |name: &str| db.collection::<Document>(name);
         Self {
@@ -381,6 +413,18 @@ fn user_filter(user: &UserId, id: &str) -> Document {
 /// A configuration's records (documents, sync state), if the configuration is `user`'s.
 fn config_filter(user: &UserId, config: &ConfigId) -> Document {
     doc! { "user_id": user.as_str(), "config_id": config.as_str() }
+}
+
+/// Matches the given remote ids and the documents derived from them
+/// (`<id>#<part>`), with literal range queries rather than regexes.
+fn with_derived(remote_ids: &[String]) -> Vec<Document> {
+    let mut alternatives = vec![doc! { "remote_id": { "$in": remote_ids } }];
+    for id in remote_ids {
+        // '#' + 1 is '$': the range holds exactly the ids starting with "<id>#".
+        alternatives
+            .push(doc! { "remote_id": { "$gte": format!("{id}#"), "$lt": format!("{id}$") } });
+    }
+    alternatives
 }
 
 /// A job while `worker` holds its lease.
@@ -991,28 +1035,36 @@ impl Store for MongoStore {
         lease: Duration,
         now: Timestamp,
     ) -> StoreResult<Option<JobRecord>> {
-        // One findOneAndUpdate, atomic on the document: when two claimers pick the
-        // same job, the server retries the loser, whose filter (`pending`) then no
-        // longer matches, so it takes the next one. A pipeline update, so that
-        // `started_at` is set on the first attempt only.
-        let claimed = self
-            .jobs
-            .find_one_and_update(
-                doc! { "status": JobStatus::Pending.as_str() },
-                vec![doc! { "$set": {
-                    "status": JobStatus::Running.as_str(),
-                    "attempts": { "$add": ["$attempts", 1] },
-                    "started_at": { "$ifNull": ["$started_at", date(now)] },
-                    // `$literal`: in a pipeline a string starting with `$` is a field path.
-                    "lease_owner": { "$literal": worker },
-                    "lease_expires_at": date(now + lease),
-                    "updated_at": date(now),
-                } }],
-            )
-            .sort(doc! { "created_at": 1, "_id": 1 })
-            .return_document(ReturnDocument::After)
-            .await?;
-        claimed.map(job_record).transpose()
+        self.claim(doc! { "status": JobStatus::Pending.as_str() }, worker, lease, now).await
+    }
+
+    async fn claim_job_by_id(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>> {
+        self.claim(
+            doc! { "_id": job_id.as_str(), "status": JobStatus::Pending.as_str() },
+            worker,
+            lease,
+            now,
+        )
+        .await
+    }
+
+    async fn operator_find_connection(
+        &self,
+        id: &ConnectionId,
+    ) -> StoreResult<Option<ConnectionRecord>> {
+        let found = self.connections.find_one(doc! { "_id": id.as_str() }).await?;
+        found.map(|d| from_record(d, "id")).transpose()
+    }
+
+    async fn operator_find_config(&self, id: &ConfigId) -> StoreResult<Option<SyncConfiguration>> {
+        let found = self.configs.find_one(doc! { "_id": id.as_str() }).await?;
+        found.map(|d| from_record(d, "id")).transpose()
     }
 
     async fn heartbeat(
@@ -1112,6 +1164,21 @@ impl Store for MongoStore {
             "$unset": { "lease_owner": "", "lease_expires_at": "", "checkpoint": "", "active_config": "" },
         };
         self.update_leased_job(job_id, worker, update).await
+    }
+
+    async fn release_job(&self, job_id: &JobId, worker: &str, now: Timestamp) -> StoreResult<bool> {
+        let released = self
+            .jobs
+            .update_one(
+                leased(job_id, worker),
+                doc! {
+                    "$set": { "status": JobStatus::Pending.as_str(), "updated_at": date(now) },
+                    "$inc": { "attempts": -1_i64 },
+                    "$unset": { "lease_owner": "", "lease_expires_at": "" },
+                },
+            )
+            .await?;
+        Ok(released.matched_count == 1)
     }
 
     async fn request_cancel(
@@ -1281,14 +1348,19 @@ impl Store for MongoStore {
 
     async fn jobs_changed_since(
         &self,
-        user_id: &UserId,
+        user_id: Option<&UserId>,
         since: Timestamp,
+        limit: usize,
     ) -> StoreResult<Vec<SyncJob>> {
-        let cursor = self
-            .jobs
-            .find(doc! { "user_id": user_id.as_str(), "updated_at": { "$gt": date(since) } })
-            .sort(doc! { "updated_at": 1 })
-            .await?;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut filter = doc! { "updated_at": { "$gt": date(since) } };
+        if let Some(user) = user_id {
+            filter.insert("user_id", user.as_str());
+        }
+        let cursor =
+            self.jobs.find(filter).sort(doc! { "updated_at": 1 }).limit(limit as i64).await?;
         Self::collect_records(cursor, "id").await
     }
 
@@ -1549,8 +1621,45 @@ impl Store for MongoStore {
             return Ok(0);
         }
         let mut filter = config_filter(user_id, config_id);
-        filter.insert("remote_id", doc! { "$in": remote_ids });
+        filter.insert("$or", with_derived(remote_ids));
         Ok(self.documents.delete_many(filter).await?.deleted_count)
+    }
+
+    async fn mark_seen(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_ids: &[String],
+        mark: &str,
+    ) -> StoreResult<()> {
+        if remote_ids.is_empty() {
+            return Ok(());
+        }
+        let mut filter = config_filter(user_id, config_id);
+        filter.insert("$or", with_derived(remote_ids));
+        self.documents.update_many(filter, doc! { "$set": { "sweep_mark": mark } }).await?;
+        Ok(())
+    }
+
+    async fn sweep_unmarked(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        mark: &str,
+    ) -> StoreResult<Vec<String>> {
+        let mut filter = config_filter(user_id, config_id);
+        filter.insert("sweep_mark", doc! { "$ne": mark });
+        let found: Vec<Document> = self
+            .documents
+            .find(filter.clone())
+            .projection(doc! { "remote_id": 1 })
+            .await?
+            .try_collect()
+            .await?;
+        let ids: Vec<String> =
+            found.iter().filter_map(|d| d.get_str("remote_id").ok().map(str::to_string)).collect();
+        self.documents.delete_many(filter).await?;
+        Ok(ids)
     }
 
     async fn remote_ids_page(

@@ -141,6 +141,8 @@ CREATE TABLE IF NOT EXISTS source_documents (
     content_hash TEXT NOT NULL,
     size_bytes INTEGER NOT NULL,
     indexed_at INTEGER NOT NULL,
+    -- the last full listing that saw it (mark-and-sweep)
+    sweep_mark TEXT,
     doc TEXT NOT NULL,
     UNIQUE (config_id, remote_id)
 );
@@ -264,6 +266,41 @@ impl SqliteStore {
             let out = f(&tx)?;
             tx.commit()?;
             Ok(out)
+        })
+        .await
+    }
+
+    /// Claims the oldest pending job, or the given one if it is pending.
+    async fn claim(
+        &self,
+        only: Option<String>,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>> {
+        let worker = worker.to_string();
+        self.transaction(move |tx| {
+            let id: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM sync_jobs WHERE status = 'pending' AND (?1 IS NULL OR id = ?1)
+                     ORDER BY created_at, id LIMIT 1",
+                    [&only],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else { return Ok(None) };
+            let Some(mut record) = job_row(tx, &id)? else { return Ok(None) };
+            record.job.status = JobStatus::Running;
+            record.job.attempts += 1;
+            record.job.started_at.get_or_insert(now);
+            record.lease_owner = Some(worker.clone());
+            record.lease_expires_at = Some(now + lease);
+            write_job(tx, &record.job, now)?;
+            tx.execute(
+                "UPDATE sync_jobs SET lease_owner = ?2, lease_expires_at = ?3 WHERE id = ?1",
+                params![id, worker, record.lease_expires_at.map(Timestamp::millis)],
+            )?;
+            Ok(Some(record))
         })
         .await
     }
@@ -789,6 +826,17 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn operator_find_connection(
+        &self,
+        id: &ConnectionId,
+    ) -> StoreResult<Option<ConnectionRecord>> {
+        let id = id.0.clone();
+        self.read(move |conn| {
+            query_doc(conn, "SELECT doc FROM user_connections WHERE id = ?1", [id])
+        })
+        .await
+    }
+
     // ----- sync configurations --------------------------------------------------
 
     async fn insert_config(&self, config: SyncConfiguration) -> StoreResult<()> {
@@ -950,6 +998,14 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn operator_find_config(&self, id: &ConfigId) -> StoreResult<Option<SyncConfiguration>> {
+        let id = id.0.clone();
+        self.read(move |conn| {
+            query_doc(conn, "SELECT doc FROM sync_configurations WHERE id = ?1", [id])
+        })
+        .await
+    }
+
     async fn due_configs(
         &self,
         now: Timestamp,
@@ -1018,30 +1074,17 @@ impl Store for SqliteStore {
         lease: Duration,
         now: Timestamp,
     ) -> StoreResult<Option<JobRecord>> {
-        let worker = worker.to_string();
-        self.transaction(move |tx| {
-            let id: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM sync_jobs WHERE status = 'pending' ORDER BY created_at, id LIMIT 1",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(id) = id else { return Ok(None) };
-            let Some(mut record) = job_row(tx, &id)? else { return Ok(None) };
-            record.job.status = JobStatus::Running;
-            record.job.attempts += 1;
-            record.job.started_at.get_or_insert(now);
-            record.lease_owner = Some(worker.clone());
-            record.lease_expires_at = Some(now + lease);
-            write_job(tx, &record.job, now)?;
-            tx.execute(
-                "UPDATE sync_jobs SET lease_owner = ?2, lease_expires_at = ?3 WHERE id = ?1",
-                params![id, worker, record.lease_expires_at.map(Timestamp::millis)],
-            )?;
-            Ok(Some(record))
-        })
-        .await
+        self.claim(None, worker, lease, now).await
+    }
+
+    async fn claim_job_by_id(
+        &self,
+        job_id: &JobId,
+        worker: &str,
+        lease: Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<JobRecord>> {
+        self.claim(Some(job_id.0.clone()), worker, lease, now).await
     }
 
     async fn heartbeat(
@@ -1153,6 +1196,24 @@ impl Store for SqliteStore {
                 )?;
             }
             Ok(done)
+        })
+        .await
+    }
+
+    async fn release_job(&self, job_id: &JobId, worker: &str, now: Timestamp) -> StoreResult<bool> {
+        let (id, worker) = (job_id.clone(), worker.to_string());
+        self.transaction(move |tx| {
+            let released = with_leased_job(tx, &id, &worker, |job| {
+                job.status = JobStatus::Pending;
+                job.attempts = job.attempts.saturating_sub(1);
+            })?;
+            if released {
+                tx.execute(
+                    "UPDATE sync_jobs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?2 WHERE id = ?1",
+                    params![id.0, now.millis()],
+                )?;
+            }
+            Ok(released)
         })
         .await
     }
@@ -1305,15 +1366,17 @@ impl Store for SqliteStore {
 
     async fn jobs_changed_since(
         &self,
-        user_id: &UserId,
+        user_id: Option<&UserId>,
         since: Timestamp,
+        limit: usize,
     ) -> StoreResult<Vec<SyncJob>> {
-        let user = user_id.0.clone();
+        let user = user_id.map(|u| u.0.clone());
         self.read(move |conn| {
             query_docs(
                 conn,
-                "SELECT doc FROM sync_jobs WHERE user_id = ?1 AND updated_at > ?2 ORDER BY updated_at",
-                params![user, since.millis()],
+                "SELECT doc FROM sync_jobs WHERE (?1 IS NULL OR user_id = ?1) AND updated_at > ?2
+                 ORDER BY updated_at LIMIT ?3",
+                params![user, since.millis(), limit as i64],
             )
         })
         .await
@@ -1639,14 +1702,66 @@ impl Store for SqliteStore {
         }
         let (user, config, ids) = (user_id.0.clone(), config_id.0.clone(), remote_ids.to_vec());
         self.transaction(move |tx| {
+            // `<id>#…` are documents derived from `<id>` (attachments).
             let mut stmt = tx.prepare_cached(
-                "DELETE FROM source_documents WHERE config_id = ?1 AND remote_id = ?2 AND user_id = ?3",
+                "DELETE FROM source_documents WHERE config_id = ?1 AND user_id = ?3
+                   AND (remote_id = ?2 OR substr(remote_id, 1, length(?2) + 1) = ?2 || '#')",
             )?;
             let mut deleted = 0;
             for id in &ids {
                 deleted += stmt.execute(params![config, id, user])? as u64;
             }
             Ok(deleted)
+        })
+        .await
+    }
+
+    async fn mark_seen(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        remote_ids: &[String],
+        mark: &str,
+    ) -> StoreResult<()> {
+        if remote_ids.is_empty() {
+            return Ok(());
+        }
+        let (user, config, ids, mark) =
+            (user_id.0.clone(), config_id.0.clone(), remote_ids.to_vec(), mark.to_string());
+        self.transaction(move |tx| {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE source_documents SET sweep_mark = ?4 WHERE config_id = ?1 AND user_id = ?2
+                   AND (remote_id = ?3 OR substr(remote_id, 1, length(?3) + 1) = ?3 || '#')",
+            )?;
+            for id in &ids {
+                stmt.execute(params![config, user, id, mark])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn sweep_unmarked(
+        &self,
+        user_id: &UserId,
+        config_id: &ConfigId,
+        mark: &str,
+    ) -> StoreResult<Vec<String>> {
+        let (user, config, mark) = (user_id.0.clone(), config_id.0.clone(), mark.to_string());
+        self.transaction(move |tx| {
+            let ids: Vec<String> = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT remote_id FROM source_documents
+                     WHERE config_id = ?1 AND user_id = ?2 AND (sweep_mark IS NULL OR sweep_mark != ?3)",
+                )?;
+                stmt.query_map(params![config, user, mark], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+            };
+            tx.execute(
+                "DELETE FROM source_documents
+                 WHERE config_id = ?1 AND user_id = ?2 AND (sweep_mark IS NULL OR sweep_mark != ?3)",
+                params![config, user, mark],
+            )?;
+            Ok(ids)
         })
         .await
     }

@@ -6,3 +6,4 @@ pub mod app;
 pub mod fixtures;
 pub mod peers;
 pub mod provider_conformance;
+pub mod sync;

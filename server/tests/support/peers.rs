@@ -128,6 +128,7 @@ pub enum WebdavKind {
 pub struct WebdavServer {
     pub kind: WebdavKind,
     pub port: u16,
+    log_path: PathBuf,
     /// `http://127.0.0.1:PORT`
     pub origin: String,
     /// The DAV root: `http://127.0.0.1:PORT/remote.php/dav/files/alice/`.
@@ -161,7 +162,8 @@ impl WebdavServer {
                     },
                     "dir_browser": { "enable": false },
                     "lock_storage": true,
-                    "verbose": 1,
+                    // 3: one log line per request, which tests count.
+                    "verbose": 3,
                 });
                 let file = config.path().join("wsgidav.json");
                 std::fs::write(&file, settings.to_string()).expect("write wsgidav.json");
@@ -186,7 +188,8 @@ impl WebdavServer {
         // A file, not a pipe: nobody reads a pipe, and a full one would stall the server.
         let log_path = config.path().join("server.log");
         let log = std::fs::File::create(&log_path).expect("server log");
-        command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(log);
+        let log_out = log.try_clone().expect("server log");
+        command.stdin(Stdio::null()).stdout(log_out).stderr(log);
         let mut child = command.spawn().unwrap_or_else(|e| {
             panic!("cannot start {kind:?} (is it installed? scripts/install.sh test): {e}")
         });
@@ -200,11 +203,24 @@ impl WebdavServer {
         Self {
             kind,
             port,
+            log_path,
             url: format!("{origin}{base}/"),
             origin,
             _config: config,
             _child: ChildGuard(child),
         }
+    }
+}
+
+impl WebdavServer {
+    /// The requests wsgidav served so far, as `"METHOD /path"` (share-relative).
+    pub fn requests(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        log.lines()
+            .filter_map(|line| line.split('"').nth(1))
+            .filter(|request| request.contains(' '))
+            .map(str::to_string)
+            .collect()
     }
 }
 

@@ -12,9 +12,9 @@ use super::propfind::{DavEntry, parse_multistatus};
 use crate::providers::http::{ErrorResponse, HttpClient, read_body};
 use crate::providers::{ErrorKind, ProviderError, ProviderResult};
 
-pub const DAV_NS: &[u8] = b"DAV:";
-pub const OC_NS: &[u8] = b"http://owncloud.org/ns";
-pub const NC_NS: &[u8] = b"http://nextcloud.org/ns";
+pub const DAV_NS: &str = "DAV:";
+pub const OC_NS: &str = "http://owncloud.org/ns";
+pub const NC_NS: &str = "http://nextcloud.org/ns";
 
 /// What the walk asks for: only what change detection and the document need.
 /// Servers answer unknown properties (the `oc:` ones on plain WebDAV servers)

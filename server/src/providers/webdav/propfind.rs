@@ -81,29 +81,29 @@ enum Node {
     Other,
 }
 
-fn classify(ns: &ResolveResult<'_>, local: &[u8]) -> Node {
+fn classify(ns: &ResolveResult<'_>, local: &str) -> Node {
     let ns = match ns {
         ResolveResult::Bound(Namespace(ns)) => *ns,
-        _ => b"",
+        _ => "",
     };
     match (ns, local) {
-        (DAV_NS, b"multistatus") => Node::Multistatus,
-        (DAV_NS, b"response") => Node::Response,
-        (DAV_NS, b"href") => Node::Href,
-        (DAV_NS, b"propstat") => Node::Propstat,
-        (DAV_NS, b"prop") => Node::PropContainer,
-        (DAV_NS, b"status") => Node::Status,
-        (DAV_NS, b"collection") => Node::Collection,
-        (DAV_NS, b"getetag") => Node::Prop(Prop::Etag),
-        (DAV_NS, b"getlastmodified") => Node::Prop(Prop::LastModified),
-        (DAV_NS, b"getcontentlength") => Node::Prop(Prop::ContentLength),
-        (DAV_NS, b"getcontenttype") => Node::Prop(Prop::ContentType),
-        (DAV_NS, b"resourcetype") => Node::Prop(Prop::ResourceType),
-        (OC_NS, b"fileid") => Node::Prop(Prop::FileId),
-        (OC_NS, b"size") => Node::Prop(Prop::OcSize),
-        (OC_NS, b"permissions") => Node::Prop(Prop::Permissions),
-        (NC_NS, b"contained-file-count") => Node::Prop(Prop::FileCount),
-        (NC_NS, b"contained-folder-count") => Node::Prop(Prop::FolderCount),
+        (DAV_NS, "multistatus") => Node::Multistatus,
+        (DAV_NS, "response") => Node::Response,
+        (DAV_NS, "href") => Node::Href,
+        (DAV_NS, "propstat") => Node::Propstat,
+        (DAV_NS, "prop") => Node::PropContainer,
+        (DAV_NS, "status") => Node::Status,
+        (DAV_NS, "collection") => Node::Collection,
+        (DAV_NS, "getetag") => Node::Prop(Prop::Etag),
+        (DAV_NS, "getlastmodified") => Node::Prop(Prop::LastModified),
+        (DAV_NS, "getcontentlength") => Node::Prop(Prop::ContentLength),
+        (DAV_NS, "getcontenttype") => Node::Prop(Prop::ContentType),
+        (DAV_NS, "resourcetype") => Node::Prop(Prop::ResourceType),
+        (OC_NS, "fileid") => Node::Prop(Prop::FileId),
+        (OC_NS, "size") => Node::Prop(Prop::OcSize),
+        (OC_NS, "permissions") => Node::Prop(Prop::Permissions),
+        (NC_NS, "contained-file-count") => Node::Prop(Prop::FileCount),
+        (NC_NS, "contained-folder-count") => Node::Prop(Prop::FolderCount),
         _ => Node::Other,
     }
 }
@@ -193,23 +193,15 @@ pub fn parse_multistatus(body: &[u8], root: &DavRoot) -> ProviderResult<Vec<DavE
                 text.clear();
             }
             Event::Text(t) => {
-                let chunk = t.xml_content().map_err(|e| {
-                    ProviderError::parse(format!("the WebDAV server sent undecodable text: {e}"))
-                })?;
-                text.push_str(&chunk);
+                text.push_str(&t.xml10_content());
             }
             Event::CData(t) => {
-                let chunk = t.decode().map_err(|e| {
-                    ProviderError::parse(format!("the WebDAV server sent undecodable text: {e}"))
-                })?;
-                text.push_str(&chunk);
+                text.push_str(&t.xml10_content());
             }
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref() {
                     Ok(Some(c)) => Some(c.to_string()),
-                    _ => r.decode().ok().and_then(|name| {
-                        quick_xml::escape::resolve_predefined_entity(&name).map(str::to_string)
-                    }),
+                    _ => quick_xml::escape::resolve_xml_entity(&r).map(str::to_string),
                 };
                 match resolved {
                     Some(s) => text.push_str(&s),
