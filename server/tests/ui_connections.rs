@@ -70,7 +70,9 @@ async fn connections_page_renders_the_catalogue_and_the_users_connections() {
     // The user's connections, with status, account and the message why not active.
     assert!(html.contains(">Team Nextcloud</h3>"), "{html}");
     assert!(html.contains("alice @ cloud.example.com"), "{html}");
-    assert!(html.contains("Checked just now"), "{html}");
+    // "Checked just now", with the exact time in a <time> element.
+    assert!(html.contains("<span>Checked <time datetime="), "{html}");
+    assert!(html.contains(">just now</time>"), "{html}");
     assert!(html.contains(">Work Drive</h3>"), "{html}");
     assert!(html.contains(r#"data-status="expired""#), "{html}");
     assert!(html.contains("The refresh token was revoked."), "{html}");

@@ -86,15 +86,21 @@ async fn demo_mode_shows_the_demo_account() {
 
 #[tokio::test]
 async fn setup_state_answers_before_anyone_signs_in() {
-    let app = TestApp::spawn_with(|settings| settings.demo = true).await;
-    let response = app
-        .browser()
-        .post(app.url("/_fn/setup_state"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let state: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(state, serde_json::json!({"has_users": false, "demo": true}));
+    async fn setup_state(app: &TestApp) -> serde_json::Value {
+        let response = app
+            .browser()
+            .post(app.url("/_fn/setup_state"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+    // A fresh install: no account yet, so the page explains how to create one.
+    let fresh = TestApp::spawn().await;
+    assert_eq!(setup_state(&fresh).await, serde_json::json!({"has_users": false, "demo": false}));
+    // Demo mode creates the demo account at start.
+    let demo = TestApp::spawn_with(|settings| settings.demo = true).await;
+    assert_eq!(setup_state(&demo).await, serde_json::json!({"has_users": true, "demo": true}));
 }
