@@ -11,16 +11,17 @@ pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod port;
+pub mod validate;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::components::layout::Layout;
+use crate::components::layout::AppFrame;
 use crate::pages::{
     connections::ConnectionsPage, dashboard::DashboardPage, documents::DocumentsPage,
-    login::LoginPage, not_found::NotFoundPage, syncs::SyncsPage,
+    login::LoginPage, not_found::NotFoundPage, settings::SettingsPage, syncs::SyncsPage,
 };
 
 /// The HTML document the server renders around [`App`].
@@ -56,16 +57,14 @@ pub fn App() -> impl IntoView {
             <Router>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/login") view=LoginPage/>
-                    <Route path=path!("/") view=|| view! { <Layout><DashboardPage/></Layout> }/>
-                    <Route
-                        path=path!("/connections")
-                        view=|| view! { <Layout><ConnectionsPage/></Layout> }
-                    />
-                    <Route path=path!("/syncs") view=|| view! { <Layout><SyncsPage/></Layout> }/>
-                    <Route
-                        path=path!("/documents")
-                        view=|| view! { <Layout><DocumentsPage/></Layout> }
-                    />
+                    // Signed-in pages share the frame, which stays mounted between them.
+                    <ParentRoute path=path!("") view=AppFrame>
+                        <Route path=path!("") view=DashboardPage/>
+                        <Route path=path!("/connections") view=ConnectionsPage/>
+                        <Route path=path!("/syncs") view=SyncsPage/>
+                        <Route path=path!("/documents") view=DocumentsPage/>
+                        <Route path=path!("/settings") view=SettingsPage/>
+                    </ParentRoute>
                 </Routes>
             </Router>
         </div>

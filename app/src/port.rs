@@ -33,6 +33,9 @@ impl Caller {
 #[async_trait]
 pub trait ServicePort: Send + Sync + 'static {
     async fn server_info(&self) -> AppResult<ServerInfo>;
+    /// Whether any account exists and whether the server runs in demo mode
+    /// (asked by the sign-in page, before anyone is signed in).
+    async fn setup_state(&self) -> AppResult<SetupState>;
 
     // ----- providers and connections -----
     async fn list_providers(&self, caller: &Caller) -> AppResult<Vec<ProviderInfo>>;

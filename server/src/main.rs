@@ -5,10 +5,25 @@ use cloud_sources::service::Service;
 use cloud_sources::startup::Application;
 use cloud_sources::telemetry;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+/// Stack per runtime thread. Server-side rendering of the pages recurses through the
+/// whole view tree, and a debug build overflows tokio's 2 MiB default on the
+/// connections page with a connection listed.
+const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match run(cli).await {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -32,3 +32,12 @@ pub struct CreatedApiToken {
     pub info: ApiTokenInfo,
     pub token: SecretText,
 }
+
+/// What the sign-in page needs to know before anyone has signed in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupState {
+    /// At least one account exists (otherwise the page explains how to create the first admin).
+    pub has_users: bool,
+    /// The server runs in demo mode (the page shows the demo account).
+    pub demo: bool,
+}

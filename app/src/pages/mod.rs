@@ -5,4 +5,5 @@ pub mod dashboard;
 pub mod documents;
 pub mod login;
 pub mod not_found;
+pub mod settings;
 pub mod syncs;

@@ -19,6 +19,10 @@ impl ServicePort for Service {
         })
     }
 
+    async fn setup_state(&self) -> AppResult<SetupState> {
+        Ok(SetupState { has_users: self.store.count_users().await? > 0, demo: self.settings.demo })
+    }
+
     async fn list_providers(&self, _caller: &Caller) -> AppResult<Vec<ProviderInfo>> {
         Ok(self.providers.catalogue())
     }

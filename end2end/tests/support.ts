@@ -1,0 +1,44 @@
+import { expect, type Page } from '@playwright/test';
+
+// Accounts created by scripts/test.sh with `cloud-sources user add … --password-stdin`
+// before the server starts.
+export const ALICE = { username: 'alice', password: process.env.E2E_ALICE_PASSWORD ?? 'alice-e2e-password' };
+export const BOB = { username: 'bob', password: process.env.E2E_BOB_PASSWORD ?? 'bob-e2e-password' };
+
+// A real WebDAV server (wsgidav) started by scripts/test.sh: alice / secret.
+export const WEBDAV = {
+  url: process.env.WEBDAV_URL ?? '',
+  username: 'alice',
+  password: 'secret',
+};
+
+/** Waits until the WASM bundle has taken over the page. */
+export async function hydrated(page: Page) {
+  await expect(page.locator('#app')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** Signs in through the form and waits for the page it leads to. */
+export async function signIn(page: Page, user: { username: string; password: string }, next = '/') {
+  await page.goto(`/login?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('User name').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.pathname === next.split('?')[0]);
+  await hydrated(page);
+}
+
+/** Saves a screenshot when SCREENSHOT_DIR is set (for looking at the screens by eye). */
+export async function snap(page: Page, name: string) {
+  const dir = process.env.SCREENSHOT_DIR;
+  if (dir) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+}
+
+/** Collects console errors, to assert a page ran cleanly. */
+export function consoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  return errors;
+}
