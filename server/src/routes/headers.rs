@@ -46,8 +46,10 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     let headers = response.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // OAuth callbacks carry codes in their query; never send URLs to other sites.
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // OAuth callbacks carry codes in their query; never send URLs to other
+    // sites. Not `no-referrer`: Chromium then sends `Origin: null` on our own
+    // form posts, which the same-origin CSRF check must refuse.
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if !headers.contains_key(CONTENT_SECURITY_POLICY) {
         headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(DEFAULT_POLICY));
     }
