@@ -216,6 +216,7 @@ pub fn FolderPicker(
         })}
         <SelectedFolders selected/>
     }
+    .into_any()
 }
 
 /// The children of one folder: loading, error, empty, or the rows.
@@ -359,6 +360,7 @@ fn FolderRow(tree: Tree, entry: FolderEntry, depth: u16) -> impl IntoView {
             {move || open().then(|| view! { <FolderLevel tree folder=child_folder.clone() depth=depth + 1/> }.into_any())}
         </li>
     }
+    .into_any()
 }
 
 /// The selection, with an include-subfolders toggle and a remove button each.
@@ -425,4 +427,5 @@ fn SelectedFolders(selected: RwSignal<Vec<SourcePath>>) -> impl IntoView {
             }}
         </div>
     }
+    .into_any()
 }

@@ -71,6 +71,7 @@ pub fn DashboardPage() -> impl IntoView {
         </Transition>
         <ServerCheck/>
     }
+    .into_any()
 }
 
 #[component]
@@ -155,6 +156,7 @@ fn DashboardBody(data: Dashboard) -> impl IntoView {
             </section>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -175,6 +177,7 @@ fn StatCard(
             {note.map(|n| view! { <p class="mt-1 text-xs text-slate-500">{n}</p> })}
         </a>
     }
+    .into_any()
 }
 
 #[component]
@@ -224,6 +227,7 @@ fn SourceCard(source: SourceSummary) -> impl IntoView {
             }}
         </Card>
     }
+    .into_any()
 }
 
 /// Checks that the server and its store answer.
@@ -257,6 +261,7 @@ fn ServerCheck() -> impl IntoView {
             </div>
         </Card>
     }
+    .into_any()
 }
 
 #[cfg(test)]

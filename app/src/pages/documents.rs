@@ -178,6 +178,7 @@ pub fn DocumentsPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }
 
 #[cfg(test)]

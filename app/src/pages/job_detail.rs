@@ -41,6 +41,7 @@ pub fn JobDetailPage() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
@@ -197,6 +198,7 @@ fn JobView(detail: JobDetail, reload: Callback<()>) -> impl IntoView {
             </section>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -207,4 +209,5 @@ fn Stat(label: &'static str, #[prop(into)] value: String) -> impl IntoView {
             <dd class="mt-0.5 font-semibold text-slate-900" data-testid=format!("stat-{}", label.to_lowercase())>{value}</dd>
         </div>
     }
+    .into_any()
 }

@@ -259,6 +259,7 @@ pub fn NewSyncPage() -> impl IntoView {
         />
         <ConfigFormLoader initial=None preselect/>
     }
+    .into_any()
 }
 
 /// `/syncs/{id}/edit`.
@@ -282,6 +283,7 @@ pub fn EditSyncPage() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 /// Loads the connections, then shows the form (or says to connect a source first).
@@ -312,6 +314,7 @@ fn ConfigFormLoader(
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
@@ -557,6 +560,7 @@ fn ConfigForm(
             </div>
         </form>
     }
+    .into_any()
 }
 
 #[component]
@@ -577,6 +581,7 @@ fn DateField(value: RwSignal<String>, error: Signal<Option<String>>) -> impl Int
             {move || error.get().map(|e| view! { <p class="text-xs font-medium text-red-600">{e}</p> })}
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -594,6 +599,7 @@ fn Checkbox(id: &'static str, value: RwSignal<bool>, label: &'static str) -> imp
             {label}
         </label>
     }
+    .into_any()
 }
 
 #[component]
@@ -622,6 +628,7 @@ fn NextRuns(
             }}
         </div>
     }
+    .into_any()
 }
 
 #[component]

@@ -98,4 +98,5 @@ pub fn SyncHistoryPage() -> impl IntoView {
             })}
         </Transition>
     }
+    .into_any()
 }

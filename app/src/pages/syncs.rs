@@ -194,6 +194,7 @@ pub fn SyncsPage() -> impl IntoView {
             </DialogFooter>
         </Dialog>
     }
+    .into_any()
 }
 
 /// A configuration to delete: id, name and how many documents go with it.
@@ -332,6 +333,7 @@ fn SyncCard(
             </article>
         </Card>
     }
+    .into_any()
 }
 
 /// Phase, progress bar, counts, bytes, current file and throughput of the shown job.
