@@ -11,6 +11,7 @@ pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod port;
+pub mod sync_api;
 pub mod validate;
 
 use leptos::prelude::*;
@@ -22,6 +23,11 @@ use crate::components::layout::AppFrame;
 use crate::pages::{
     connections::ConnectionsPage, dashboard::DashboardPage, documents::DocumentsPage,
     login::LoginPage, not_found::NotFoundPage, settings::SettingsPage, syncs::SyncsPage,
+};
+use crate::pages::{
+    job_detail::JobDetailPage,
+    sync_form::{EditSyncPage, NewSyncPage},
+    sync_history::SyncHistoryPage,
 };
 
 /// The HTML document the server renders around [`App`].
@@ -62,6 +68,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=DashboardPage/>
                         <Route path=path!("/connections") view=ConnectionsPage/>
                         <Route path=path!("/syncs") view=SyncsPage/>
+                        <Route path=path!("/syncs/new") view=NewSyncPage/>
+                        <Route path=path!("/syncs/:id/edit") view=EditSyncPage/>
+                        <Route path=path!("/syncs/:id") view=SyncHistoryPage/>
+                        <Route path=path!("/jobs/:id") view=JobDetailPage/>
                         <Route path=path!("/documents") view=DocumentsPage/>
                         <Route path=path!("/settings") view=SettingsPage/>
                     </ParentRoute>

@@ -10,10 +10,14 @@ pub mod card;
 pub mod connections;
 pub mod dialog;
 pub mod empty_state;
+pub mod folder_picker;
 pub mod form_field;
 pub mod icons;
 pub mod layout;
+pub mod live;
+pub mod pager;
 pub mod spinner;
+pub mod sync_status;
 pub mod time;
 pub mod toast;
 
