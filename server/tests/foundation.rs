@@ -101,6 +101,7 @@ async fn pages_carry_a_nonce_policy_and_every_response_has_security_headers() {
     // A second render gets a different nonce.
     let again = alice.get(app.url("/")).send().await.unwrap();
     assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(&nonce));
+    again.text().await.unwrap();
 
     for path in ["/api/v1/cloud-sources/me", "/healthz", "/no-such-page"] {
         let response = alice.get(app.url(path)).send().await.unwrap();

@@ -66,6 +66,9 @@ impl TestApp {
             .cookie_store(true)
             .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
+            // A server that stops answering fails the test with a clear error
+            // instead of hanging the whole run.
+            .timeout(std::time::Duration::from_secs(30))
             .build()
             .expect("client")
     }

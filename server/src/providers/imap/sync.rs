@@ -723,8 +723,11 @@ async fn new_messages(
 
 /// One message by item id.
 pub async fn metadata(session: &mut ImapSession, id: &str) -> ProviderResult<RemoteItem> {
-    let (mailbox, uidvalidity, uid) = super::message::parse_item_id(id)
-        .ok_or_else(|| ProviderError::not_found(format!("{id:?} is not an e-mail id")))?;
+    // Ids are message ids (`mailbox/uidvalidity/uid`) or mailbox names (the
+    // folders of a selection, checked when a configuration is saved).
+    let Some((mailbox, uidvalidity, uid)) = super::message::parse_item_id(id) else {
+        return mailbox_metadata(session, id).await;
+    };
     let items = fetch_items(session, mailbox, uidvalidity, &UidSet::from_uids([uid]))
         .await
         .map_err(|e| {
@@ -735,6 +738,30 @@ pub async fn metadata(session: &mut ImapSession, id: &str) -> ProviderResult<Rem
             }
         })?;
     items.into_iter().next().ok_or_else(|| ProviderError::not_found("the message no longer exists"))
+}
+
+async fn mailbox_metadata(session: &mut ImapSession, name: &str) -> ProviderResult<RemoteItem> {
+    let all = list_mailboxes(session, false).await?;
+    let mailbox = all
+        .iter()
+        .find(|m| m.name == name && m.selectable)
+        .ok_or_else(|| ProviderError::not_found(format!("the mailbox {name} does not exist")))?;
+    let last = match mailbox.delimiter {
+        Some(d) => mailbox.name.rsplit(d).next().unwrap_or(&mailbox.name),
+        None => &mailbox.name,
+    };
+    Ok(RemoteItem {
+        id: mailbox.name.clone(),
+        name: decode_mailbox_name(last),
+        path: display_path(&mailbox.name, mailbox.delimiter),
+        is_folder: true,
+        mime_type: String::new(),
+        size: 0,
+        modified_at: None,
+        version: None,
+        web_url: None,
+        metadata: Default::default(),
+    })
 }
 
 #[cfg(test)]
