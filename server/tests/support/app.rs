@@ -68,7 +68,7 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             // A server that stops answering fails the test with a clear error
             // instead of hanging the whole run.
-            .timeout(std::time::Duration::from_secs(30))
+            .timeout(std::time::Duration::from_secs(180))
             .build()
             .expect("client")
     }
