@@ -80,6 +80,17 @@ pub struct MailboxInfo {
     pub messages: Option<u64>,
 }
 
+impl MailboxInfo {
+    /// The last level of the name, decoded, as the picker shows it.
+    fn display_name(&self) -> String {
+        let last = match self.delimiter {
+            Some(d) => self.name.rsplit(d).next().unwrap_or(&self.name),
+            None => &self.name,
+        };
+        decode_mailbox_name(last)
+    }
+}
+
 /// What EXAMINE says about a mailbox.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MailboxState {
@@ -233,13 +244,9 @@ pub async fn folder_entries(
                 let prefix = format!("{}{d}", m.name);
                 all.iter().any(|other| other.name.starts_with(&prefix))
             });
-            let last = match m.delimiter {
-                Some(d) => m.name.rsplit(d).next().unwrap_or(&m.name),
-                None => &m.name,
-            };
             FolderEntry {
                 remote_id: m.name.clone(),
-                name: decode_mailbox_name(last),
+                name: m.display_name(),
                 path: display_path(&m.name, m.delimiter),
                 kind: EntryKind::Mailbox,
                 selectable: m.selectable,
@@ -746,13 +753,9 @@ async fn mailbox_metadata(session: &mut ImapSession, name: &str) -> ProviderResu
         .iter()
         .find(|m| m.name == name && m.selectable)
         .ok_or_else(|| ProviderError::not_found(format!("the mailbox {name} does not exist")))?;
-    let last = match mailbox.delimiter {
-        Some(d) => mailbox.name.rsplit(d).next().unwrap_or(&mailbox.name),
-        None => &mailbox.name,
-    };
     Ok(RemoteItem {
         id: mailbox.name.clone(),
-        name: decode_mailbox_name(last),
+        name: mailbox.display_name(),
         path: display_path(&mailbox.name, mailbox.delimiter),
         is_folder: true,
         mime_type: String::new(),
