@@ -69,9 +69,10 @@ browser_tests() {
   local port; port=$(free_port)
   local data; data=$(mktemp -d)
   # The accounts the tests sign in with, created with the CLI before the server starts.
-  export E2E_ALICE_PASSWORD=alice-e2e-password E2E_BOB_PASSWORD=bob-e2e-password
+  export E2E_ALICE_PASSWORD=alice-e2e-password E2E_BOB_PASSWORD=bob-e2e-password E2E_CAROL_PASSWORD=carol-e2e-password
   CLOUD_SOURCES__DATA_DIR="$data" "$E2E_BIN" user add alice --password-stdin <<<"$E2E_ALICE_PASSWORD" >/dev/null
   CLOUD_SOURCES__DATA_DIR="$data" "$E2E_BIN" user add bob --password-stdin <<<"$E2E_BOB_PASSWORD" >/dev/null
+  CLOUD_SOURCES__DATA_DIR="$data" "$E2E_BIN" user add carol --password-stdin <<<"$E2E_CAROL_PASSWORD" >/dev/null
   start_webdav
   # The WebDAV server is on loopback: the SSRF guard must be told to admit it.
   LEPTOS_SITE_ROOT="$ROOT/target/site" \

@@ -21,8 +21,9 @@ use leptos_router::path;
 
 use crate::components::layout::AppFrame;
 use crate::pages::{
-    connections::ConnectionsPage, dashboard::DashboardPage, documents::DocumentsPage,
-    login::LoginPage, not_found::NotFoundPage, settings::SettingsPage, syncs::SyncsPage,
+    connections::ConnectionsPage, dashboard::DashboardPage, document::DocumentPage,
+    documents::DocumentsPage, login::LoginPage, not_found::NotFoundPage, settings::SettingsPage,
+    syncs::SyncsPage,
 };
 use crate::pages::{
     job_detail::JobDetailPage,
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/syncs/:id") view=SyncHistoryPage/>
                         <Route path=path!("/jobs/:id") view=JobDetailPage/>
                         <Route path=path!("/documents") view=DocumentsPage/>
+                        <Route path=path!("/documents/:id") view=DocumentPage/>
                         <Route path=path!("/settings") view=SettingsPage/>
                     </ParentRoute>
                 </Routes>

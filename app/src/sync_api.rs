@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::model::{
-    ConfigId, Connection, Dashboard, DocumentQuery, DocumentSummary, JobDetail, JobId, Page,
-    ProviderId, Schedule, SchedulePreview, SyncConfigInput, SyncConfiguration, SyncJob,
-    SyncPreview, SyncStatus,
+    ConfigId, Connection, Dashboard, DocumentId, DocumentQuery, DocumentSummary, JobDetail, JobId,
+    Page, ProviderId, Schedule, SchedulePreview, SourceDocument, SyncConfigInput,
+    SyncConfiguration, SyncJob, SyncPreview, SyncStatus,
 };
 
 /// One configuration as a card on the configurations page: the configuration,
@@ -145,6 +145,13 @@ pub async fn cancel_job(id: JobId) -> Result<SyncJob, AppError> {
 #[server(prefix = "/_fn", endpoint = "list_documents", input = Json)]
 pub async fn list_documents(query: DocumentQuery) -> Result<Page<DocumentSummary>, AppError> {
     crate::port::with_caller(|s, c| async move { s.list_documents(&c, query).await }).await
+}
+
+/// One of the caller's documents with its extracted text and chunks (not found
+/// for anyone else's).
+#[server(prefix = "/_fn", endpoint = "get_document")]
+pub async fn get_document(id: DocumentId) -> Result<SourceDocument, AppError> {
+    crate::port::with_caller(|s, c| async move { s.get_document(&c, &id).await }).await
 }
 
 #[server(prefix = "/_fn", endpoint = "dashboard")]

@@ -1,21 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
 
-import { ALICE, consoleErrors, signIn, snap } from './support';
+import { ALICE, consoleErrors, sandboxConsent, signIn, snap } from './support';
 
 // The server runs in demo mode: OAuth providers point at the built-in sandbox, whose
 // sign-in and consent pages stand in for Google's and Dropbox's. Each sandbox user name
 // is its own account, so every test uses its own.
-
-/** Signs in at the sandbox's authorization server and answers its consent page. */
-async function sandboxConsent(page: Page, username: string, decision: 'Allow' | 'Deny') {
-  await expect(page.getByText('Sandbox', { exact: true })).toBeVisible();
-  if (await page.getByLabel('Username').isVisible()) {
-    await page.getByLabel('Username').fill(username);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await expect(page.getByRole('heading', { name: /wants to access your/ })).toBeVisible();
-  await page.getByRole('button', { name: decision }).click();
-}
 
 function rowOf(page: Page, provider: string) {
   return page.getByTestId('connection-row').filter({ hasText: provider });

@@ -4,6 +4,8 @@ import { expect, type Page } from '@playwright/test';
 // before the server starts.
 export const ALICE = { username: 'alice', password: process.env.E2E_ALICE_PASSWORD ?? 'alice-e2e-password' };
 export const BOB = { username: 'bob', password: process.env.E2E_BOB_PASSWORD ?? 'bob-e2e-password' };
+// Carol connects Google Drive (alice's connections are counted by oauth.spec.ts).
+export const CAROL = { username: 'carol', password: process.env.E2E_CAROL_PASSWORD ?? 'carol-e2e-password' };
 
 // A real WebDAV server (wsgidav) started by scripts/test.sh: alice / secret.
 export const WEBDAV = {
@@ -41,4 +43,44 @@ export function consoleErrors(page: Page): string[] {
   });
   page.on('pageerror', (error) => errors.push(error.message));
   return errors;
+}
+
+/**
+ * Signs in at the sandbox's authorization server (demo mode's stand-in for Google's
+ * and Dropbox's) and answers its consent page. Each sandbox user name is its own account.
+ */
+export async function sandboxConsent(page: Page, username: string, decision: 'Allow' | 'Deny') {
+  await expect(page.getByText('Sandbox', { exact: true })).toBeVisible();
+  if (await page.getByLabel('Username').isVisible()) {
+    await page.getByLabel('Username').fill(username);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+  await expect(page.getByRole('heading', { name: /wants to access your/ })).toBeVisible();
+  await page.getByRole('button', { name: decision }).click();
+}
+
+/**
+ * Creates a connection to the test WebDAV server through the same server function
+ * the credential form calls (the form itself is covered by connections.spec.ts).
+ */
+export async function createWebdavConnection(page: Page, name: string): Promise<string> {
+  const origin = new URL(page.url()).origin;
+  const response = await page.request.post('/_fn/create_connection', {
+    headers: { Origin: origin },
+    data: {
+      input: {
+        provider: 'owncloud',
+        display_name: name,
+        auth_type: 'password',
+        credentials: { server_url: WEBDAV.url, username: WEBDAV.username, password: WEBDAV.password },
+      },
+    },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+  return (await response.json()).id;
+}
+
+/** Whether the page scrolls sideways (content wider than the viewport). */
+export async function overflowsHorizontally(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
 }

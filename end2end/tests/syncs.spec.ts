@@ -1,31 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
 
-import { ALICE, BOB, WEBDAV, consoleErrors, hydrated, signIn, snap } from './support';
+import { ALICE, BOB, WEBDAV, consoleErrors, createWebdavConnection, hydrated, signIn, snap } from './support';
 
 test.beforeAll(() => {
   expect(WEBDAV.url, 'scripts/test.sh passes the WebDAV server in WEBDAV_URL').not.toBe('');
 });
-
-/**
- * Creates a connection to the test WebDAV server through the same server function
- * the credential form calls (the form itself is covered by connections.spec.ts).
- */
-async function createWebdavConnection(page: Page, name: string): Promise<string> {
-  const origin = new URL(page.url()).origin;
-  const response = await page.request.post('/_fn/create_connection', {
-    headers: { Origin: origin },
-    data: {
-      input: {
-        provider: 'owncloud',
-        display_name: name,
-        auth_type: 'password',
-        credentials: { server_url: WEBDAV.url, username: WEBDAV.username, password: WEBDAV.password },
-      },
-    },
-  });
-  expect(response.status(), await response.text()).toBe(200);
-  return (await response.json()).id;
-}
 
 /**
  * Console errors other than the browser's own note on the deliberate 400 answers
@@ -58,19 +37,22 @@ test('a sync is configured in the picker, previewed, run live, and its log, hist
 
   // The tree loads lazily: Alpha appears only once Projects is expanded.
   const picker = page.getByTestId('folder-picker');
-  await expect(picker.getByLabel('Projects', { exact: true })).toBeVisible();
-  await expect(picker.getByLabel('Alpha', { exact: true })).toHaveCount(0);
+  const folder = (name: string) => picker.getByRole('treeitem', { name, exact: true });
+  await expect(folder('Projects')).toBeVisible();
+  await expect(folder('Alpha')).toHaveCount(0);
   await picker.getByRole('button', { name: 'Expand Projects' }).click();
-  await expect(picker.getByLabel('Alpha', { exact: true })).toBeVisible();
+  await expect(folder('Alpha')).toBeVisible();
   // The filter keeps a folder whose loaded child matches and hides the others.
   await page.getByLabel('Filter folders').fill('alp');
-  await expect(picker.getByLabel('Notes', { exact: true })).toHaveCount(0);
-  await expect(picker.getByLabel('Alpha', { exact: true })).toBeVisible();
+  await expect(folder('Notes')).toHaveCount(0);
+  await expect(folder('Alpha')).toBeVisible();
   await page.getByLabel('Filter folders').fill('');
-  // Selection works from the keyboard.
-  await picker.getByLabel('Projects', { exact: true }).focus();
+  // Selection works from the keyboard and with the mouse.
+  await folder('Projects').focus();
   await page.keyboard.press('Space');
-  await picker.getByLabel('Notes', { exact: true }).check();
+  await expect(folder('Projects')).toHaveAttribute('aria-checked', 'true');
+  await picker.getByText('Notes', { exact: true }).click();
+  await expect(folder('Notes')).toHaveAttribute('aria-checked', 'true');
   await expect(page.getByTestId('selected-folders')).toContainText('2 folders selected');
 
   await page.getByLabel('Name', { exact: true }).fill(name);
@@ -179,7 +161,7 @@ test('server validation errors show on the field they are about', async ({ page 
   await expect(page.locator('#folders-error')).toContainText('Select at least one folder');
   await expect(page.locator('#sync-name-error')).toContainText('Give the configuration a name');
 
-  await page.getByTestId('folder-picker').getByLabel('Notes', { exact: true }).check();
+  await page.getByTestId('folder-picker').getByText('Notes', { exact: true }).click();
   await page.getByLabel('Name', { exact: true }).fill(`Bad key ${stamp}`);
   await page.getByLabel('RAG profile key').fill('not a key!');
   await page.getByRole('button', { name: 'Create configuration' }).click();

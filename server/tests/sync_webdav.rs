@@ -220,6 +220,24 @@ async fn another_user_cannot_see_or_run_the_configuration() {
         Err(app::error::AppError::NotFound)
     );
     assert!(ServicePort::list_configs(service, &mallory).await.unwrap().is_empty());
+
+    // The documents a run indexed (and their text, shown on the document page)
+    // are the owner's only.
+    run_and_wait(service, &alice, &config.id, false).await;
+    let owned = index(service, &alice, &config.id).await;
+    assert!(owned.contains_key("/Projects/notes.txt"), "{:?}", owned.keys());
+    let query = DocumentQuery { config_id: None, search: None, page: 1, per_page: 50 };
+    let listed = ServicePort::list_documents(service, &alice, query.clone()).await.unwrap();
+    assert!(!listed.items.is_empty());
+    for doc in &listed.items {
+        assert_eq!(
+            ServicePort::get_document(service, &mallory, &doc.id).await,
+            Err(app::error::AppError::NotFound),
+            "{} is readable by another user",
+            doc.path
+        );
+    }
+    assert_eq!(ServicePort::list_documents(service, &mallory, query).await.unwrap().total, 0);
 }
 
 /// What an operator's Prometheus sees after one sync: the job by status, its

@@ -149,7 +149,7 @@ pub fn DocumentsPage() -> impl IntoView {
                                         view! {
                                             <tr data-testid="document-row">
                                                 <td class="px-4 py-2">
-                                                    <p class="font-medium text-slate-900">{doc.name.clone()}</p>
+                                                    <a class="font-medium text-indigo-700 hover:underline" href=format!("/documents/{}", doc.id)>{doc.name.clone()}</a>
                                                     <p class="font-mono text-xs text-slate-500">{doc.path.clone()}</p>
                                                 </td>
                                                 <td class="px-4 py-2">

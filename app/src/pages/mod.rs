@@ -2,6 +2,7 @@
 
 pub mod connections;
 pub mod dashboard;
+pub mod document;
 pub mod documents;
 pub mod job_detail;
 pub mod login;

@@ -17,7 +17,8 @@ use crate::components::icons::IconName;
 use crate::components::live::use_job_events;
 use crate::components::spinner::Skeleton;
 use crate::components::sync_status::{
-    ConfigStatusBadge, JobStatusBadge, ProgressBar, format_bytes, percent_done,
+    ConfigStatusBadge, JobStatusBadge, ProgressBar, Sample, eta_secs, format_bytes,
+    format_duration, format_rate, percent_done, push_sample, rate,
 };
 use crate::components::time::{RelativeTime, absolute, now_millis};
 use crate::components::toast::use_toasts;
@@ -336,9 +337,22 @@ fn SyncCard(
     .into_any()
 }
 
-/// Phase, progress bar, counts, bytes, current file and throughput of the shown job.
+/// Phase, progress bar, counts, bytes, current file, throughput and ETA of the
+/// shown job. Throughput is measured over the recent events (a sliding window),
+/// so it follows the job's current pace.
 #[component]
 pub fn LiveProgress(#[prop(into)] shown: Signal<Option<ShownJob>>) -> impl IntoView {
+    let samples = RwSignal::new(Vec::<Sample>::new());
+    let sampled_job = StoredValue::new(None::<JobId>);
+    // Effects run in the browser only: the server render has no live events.
+    Effect::new(move |_| {
+        let Some(job) = shown.get().filter(|j| j.status.is_active()) else { return };
+        if sampled_job.with_value(|j| j.as_ref() != Some(&job.id)) {
+            sampled_job.set_value(Some(job.id.clone()));
+            samples.set(Vec::new());
+        }
+        samples.update(|s| push_sample(s, Sample::of(&job.progress, now_millis())));
+    });
     move || {
         let Some(job) = shown.get() else {
             return view! { <p class="text-sm text-slate-500">"Not run yet."</p> }.into_any();
@@ -346,10 +360,8 @@ pub fn LiveProgress(#[prop(into)] shown: Signal<Option<ShownJob>>) -> impl IntoV
         let p = job.progress.clone();
         let percent = percent_done(&p);
         let running = job.status.is_active();
-        let rate = job.started_at.filter(|_| running).and_then(|start| {
-            let secs = (now_millis() - start.millis()) / 1000;
-            (secs > 0).then(|| format!("{}/s", format_bytes(p.bytes_processed / secs as u64)))
-        });
+        let measured = if running { samples.with(|s| rate(s)) } else { None };
+        let eta = measured.and_then(|r| eta_secs(&p, r));
         view! {
             <div class="space-y-2" data-testid="sync-progress" data-job=job.id.to_string()>
                 <div class="flex flex-wrap items-center justify-between gap-2 text-xs text-slate-500">
@@ -368,8 +380,17 @@ pub fn LiveProgress(#[prop(into)] shown: Signal<Option<ShownJob>>) -> impl IntoV
                         if p.files_discovered > 0 { format!(" of {}", p.files_discovered) } else { String::new() },
                         format_bytes(p.bytes_processed),
                     )}
-                    {rate.map(|r| format!(" · {r}"))}
                 </p>
+                {measured.map(|r| view! {
+                    <p class="flex flex-wrap gap-x-3 text-xs text-slate-500">
+                        <span data-testid="throughput">{format_rate(r)}</span>
+                        {eta.map(|secs| view! {
+                            <span data-testid="eta">
+                                {if secs == 0 { "finishing".to_string() } else { format!("about {} left", format_duration(secs)) }}
+                            </span>
+                        })}
+                    </p>
+                })}
                 {running.then(|| p.current_file.clone()).flatten().map(|f| view! {
                     <p class="truncate font-mono text-xs text-slate-500" title=f.clone()>{f.clone()}</p>
                 })}
