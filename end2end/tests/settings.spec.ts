@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 
-import { BOB, signIn, snap } from './support';
+import { BOB, hydrated, signIn, snap } from './support';
 
 test('an API token is shown once, listed by its prefix and revoked after confirmation', async ({ page }) => {
   await signIn(page, BOB, '/settings');
@@ -36,6 +36,8 @@ test('an API token is shown once, listed by its prefix and revoked after confirm
   await page.getByRole('button', { name: 'I have stored it, hide it' }).click();
   await expect(secret).toHaveCount(0);
   await page.reload();
+  // The Revoke button does nothing until the reloaded page has hydrated.
+  await hydrated(page);
   await expect(page.getByText(token)).toHaveCount(0);
 
   await tokenRow.getByRole('button', { name: 'Revoke nightly export' }).click();

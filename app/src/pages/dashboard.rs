@@ -119,7 +119,7 @@ fn DashboardBody(data: Dashboard) -> impl IntoView {
                     }.into_any()
                 } else {
                     view! {
-                        <div class="grid gap-4 lg:grid-cols-2">
+                        <div class="grid grid-cols-1 gap-4 lg:grid-cols-2">
                             {data.sources.into_iter().map(|source| view! { <SourceCard source/> }).collect_view()}
                         </div>
                     }.into_any()

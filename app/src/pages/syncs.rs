@@ -144,7 +144,7 @@ pub fn SyncsPage() -> impl IntoView {
             <LinkButton href="/syncs/new" icon=IconName::Plus>"New sync"</LinkButton>
         </PageHeader>
         <Transition fallback=|| view! {
-            <div class="grid gap-4 lg:grid-cols-2">
+            <div class="grid grid-cols-1 gap-4 lg:grid-cols-2">
                 <Skeleton class="h-48 w-full"/>
                 <Skeleton class="h-48 w-full"/>
             </div>
@@ -161,7 +161,7 @@ pub fn SyncsPage() -> impl IntoView {
                     </EmptyState>
                 }.into_any(),
                 Ok(list) => view! {
-                    <div class="grid gap-4 lg:grid-cols-2">
+                    <div class="grid grid-cols-1 gap-4 lg:grid-cols-2">
                         {list.into_iter().map(|card| {
                             view! { <SyncCard card live ask_delete/> }
                         }).collect_view()}
