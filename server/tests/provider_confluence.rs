@@ -7,83 +7,24 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use app::model::{AuthType, SecretText, SourcePath};
 use async_trait::async_trait;
 use cloud_sources::providers::confluence::ConfluenceFactory;
-use cloud_sources::providers::http::{HttpDeps, RetryPolicy};
-use cloud_sources::providers::net::HostGuard;
+use cloud_sources::providers::http::HttpDeps;
 use cloud_sources::providers::{
-    AccessTokens, Change, ErrorKind, Provider, ProviderAuth, ProviderContext, ProviderFactory,
-    ProviderResult,
+    Change, ErrorKind, Provider, ProviderAuth, ProviderContext, ProviderFactory,
 };
 use cloud_sources::sandbox::atlassian::{AtlassianAccount, SiteSettings};
-use cloud_sources::sandbox::{
-    FaultConfig, Provider as SandboxProvider, SandboxOptions, SandboxServer, spawn,
-};
+use cloud_sources::sandbox::{FaultConfig, Provider as SandboxProvider};
 use serde_json::json;
+use support::atlassian::{self, FixedToken, loopback_deps, retries};
 use support::provider_conformance::{self as conformance, ContainerBackend, drain, list_all};
 
-fn retries(max_retries: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_retries,
-        base: Duration::from_millis(10),
-        cap: Duration::from_millis(50),
-        budget: Duration::from_secs(60),
-    }
-}
-
-/// What an operator who allows the sandbox's loopback address configures.
-fn loopback_deps(max_retries: u32) -> HttpDeps {
-    let guard = HostGuard::new(&["127.0.0.1".to_string()]).unwrap();
-    HttpDeps::new(HttpDeps::default_client_builder().build().unwrap(), retries(max_retries))
-        .with_guard(Arc::new(guard))
-}
-
-struct Site {
-    server: SandboxServer,
-    account: AtlassianAccount,
-    token: String,
-}
+type Site = atlassian::Site<ConfluenceFactory>;
 
 async fn site(username: &str) -> Site {
-    let server = spawn(SandboxOptions::default()).await.unwrap();
-    let account = server.sandbox().atlassian(username).unwrap();
-    let token = account.issue_api_token();
-    Site { server, account, token }
-}
-
-impl Site {
-    /// The per-site base API tokens use (`https://x.atlassian.net` in production).
-    fn site_url(&self) -> String {
-        format!("{}/atlassian/sites/{}", self.server.base_url(), self.account.site_name())
-    }
-
-    fn factory(&self, deps: &HttpDeps) -> ConfluenceFactory {
-        ConfluenceFactory::new(deps.guard.clone(), format!("{}/atlassian", self.server.base_url()))
-    }
-
-    fn provider_with(&self, deps: &HttpDeps, token: &str) -> Arc<dyn Provider> {
-        let factory = self.factory(deps);
-        let credentials = factory
-            .parse_credentials(
-                AuthType::ApiKey,
-                &json!({"site_url": self.site_url(), "email": self.account.email(), "api_token": token}),
-            )
-            .expect("valid credentials");
-        factory
-            .connect(ProviderContext {
-                connection_id: "conn-confluence".into(),
-                auth: ProviderAuth::Static(credentials),
-                http: deps.clone(),
-            })
-            .expect("connect")
-    }
-
-    fn provider(&self) -> Arc<dyn Provider> {
-        self.provider_with(&loopback_deps(2), &self.token)
-    }
+    atlassian::site(username).await
 }
 
 fn space_key(name: &str) -> String {
@@ -125,6 +66,29 @@ fn space_source(key: &str) -> SourcePath {
 
 fn page_id(account: &AtlassianAccount, space: &str, title: &str) -> String {
     account.contents(space).into_iter().find(|c| c.title == title).unwrap().id
+}
+
+/// Server / Data Center: a personal access token as `Bearer` at the `/wiki` context path,
+/// search results paged with `start` (no cursor): the same conformance checks as Cloud,
+/// and a space larger than one search page lists whole.
+#[tokio::test]
+async fn confluence_data_center_passes_the_conformance_checks_with_a_personal_access_token() {
+    let site = site("datacenter").await;
+    let provider = site.data_center_provider();
+    conformance::run_containers(provider.clone(), &site.account).await;
+
+    site.account.add_space("BULK", "Bulk").unwrap();
+    for n in 0..130 {
+        site.account.add_page("BULK", None, &format!("Note {n:03}"), "<p>bulk</p>").unwrap();
+    }
+    site.account.account().reset_request_counts();
+    let listed = list_all(provider.as_ref(), &space_source("BULK")).await;
+    assert_eq!(listed.values().filter(|i| i.name.starts_with("Note ")).count(), 130);
+    let counts = site.account.account().request_counts();
+    assert!(counts.endpoint("confluence.content.search") >= 2, "paged: {counts:?}");
+    // Cloud credentials (e-mail + API token over Basic) are not accepted by Data Center.
+    let err = site.provider().test().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AuthExpired, "{err}");
 }
 
 #[tokio::test]
@@ -243,7 +207,7 @@ async fn an_edit_the_search_index_has_not_caught_up_with_is_found_by_the_sweep()
     let (scope, mut cursor) = (cursors[0].scope.clone(), cursors[0].cursor.clone());
 
     // The index shows edits an hour late, far behind the window's five-minute overlap.
-    site.account.set_settings(SiteSettings { search_lag_ms: 3_600_000 });
+    site.account.set_settings(SiteSettings { search_lag_ms: 3_600_000, ..Default::default() });
     let travel = page_id(&site.account, "HR", "Travel Policy");
     site.account.update_page(&travel, None, Some("<p>Book premium economy.</p>")).unwrap();
     let (changes, next) = drain(provider.as_ref(), &selection, &scope, &cursor).await;
@@ -340,38 +304,9 @@ async fn internal_site_urls_are_refused_unless_the_operator_allows_them() {
     let err = provider.test().await.unwrap_err();
     assert!(err.to_string().contains("security.allow_hosts"), "{err}");
     // The sandbox itself is plain http on loopback: refused without the operator's allow-list.
-    let err = site.provider_with_guarded(&strict).err().expect("refused by default");
+    let err =
+        site.connect(&strict, &site.credentials(&site.token)).err().expect("refused by default");
     assert!(err.contains("site_url must be an https URL"), "{err}");
-}
-
-impl Site {
-    fn provider_with_guarded(&self, deps: &HttpDeps) -> Result<Arc<dyn Provider>, String> {
-        let factory = self.factory(deps);
-        let credentials = factory.parse_credentials(
-            AuthType::ApiKey,
-            &json!({"site_url": self.site_url(), "email": self.account.email(), "api_token": self.token}),
-        )?;
-        factory
-            .connect(ProviderContext {
-                connection_id: "conn-strict".into(),
-                auth: ProviderAuth::Static(credentials),
-                http: deps.clone(),
-            })
-            .map_err(|e| e.to_string())
-    }
-}
-
-/// A fixed OAuth access token (the token manager is tested end to end elsewhere).
-struct FixedToken(SecretText);
-
-#[async_trait]
-impl AccessTokens for FixedToken {
-    async fn access_token(&self) -> ProviderResult<SecretText> {
-        Ok(self.0.clone())
-    }
-    async fn refresh_rejected(&self, _rejected: &SecretText) -> ProviderResult<SecretText> {
-        Err(cloud_sources::providers::ProviderError::new(ErrorKind::AuthExpired, "no refresh"))
-    }
 }
 
 #[tokio::test]

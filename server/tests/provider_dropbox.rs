@@ -1,5 +1,6 @@
 //! The Dropbox provider against the Dropbox v2 simulator: the shared
-//! conformance checks, a renamed folder, `reset` → resync, a 429 storm,
+//! conformance checks, a renamed folder, changes made while the first listing
+//! pages, `reset` → resync, a 429 storm, a file that always fails,
 //! `list_folder/continue` paging in the picker and the listing with a token
 //! that expires half-way, and downloads of non-ASCII names.
 
@@ -107,6 +108,61 @@ async fn a_renamed_folder_brings_its_files_back_under_the_new_path() {
             .cloned()
             .collect();
     assert_eq!(del, expected);
+}
+
+/// The change feed starts from `get_latest_cursor` taken before the listing
+/// that seeds its path map: what changes while that listing pages (here
+/// between `list_folder` and `continue`) is reported, and a file created
+/// mid-listing and later deleted resolves to its id.
+#[tokio::test]
+async fn changes_made_during_the_first_listing_are_reported() {
+    let w = world(false).await;
+    let provider = w.provider();
+    let docs = w.docs(provider.as_ref()).await;
+    // More than one list_folder page (2,000 entries), so the listing pages.
+    let options = GenerateOptions { files_per_folder: 1, ..Default::default() };
+    w.account.generate(&docs.remote_id, 1100, &options).unwrap();
+    let selection = vec![docs];
+    let before = list_all(provider.as_ref(), &selection[0]).await;
+
+    w.account.set_faults(FaultConfig { latency_ms: 400, ..Default::default() });
+    w.account.reset_request_counts();
+    let account = w.account.clone();
+    let backend = w.backend();
+    let writer = tokio::spawn(async move {
+        // `continue` is counted on arrival and answered after the latency.
+        while account.request_counts().endpoint("files/list_folder/continue") == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        backend.write("/Docs/during.txt", b"written mid-listing").await;
+        backend.write("/Docs/a.txt", b"alpha, edited mid-listing").await;
+        backend.rename("/Docs/Sub/b.txt", "/Docs/Sub/b2.txt").await;
+    });
+    let cursors = provider.start_cursors(&selection).await.unwrap();
+    writer.await.unwrap();
+    w.account.set_faults(FaultConfig::default());
+    let counts = w.account.request_counts();
+    assert_eq!(counts.endpoint("files/list_folder/get_latest_cursor"), 1, "{counts:?}");
+
+    let (changes, cursor) =
+        drain(provider.as_ref(), &selection, &cursors[0].scope, &cursors[0].cursor).await;
+    let (up, del) = split(&changes);
+    assert!(del.is_empty(), "{changes:#?}");
+    assert_eq!(
+        up.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["/Docs/Sub/b2.txt", "/Docs/a.txt", "/Docs/during.txt"],
+        "{changes:#?}"
+    );
+    assert_eq!(up["/Docs/Sub/b2.txt"].id, before["/Docs/Sub/b.txt"].id);
+    assert_ne!(up["/Docs/a.txt"].version, before["/Docs/a.txt"].version);
+    let during = up["/Docs/during.txt"].id.clone();
+
+    // The mid-listing file is in the cursor's path map: its deletion resolves.
+    w.backend().remove("/Docs/during.txt").await;
+    let (changes, _) = drain(provider.as_ref(), &selection, &cursors[0].scope, &cursor).await;
+    let (up, del) = split(&changes);
+    assert!(up.is_empty(), "{changes:#?}");
+    assert_eq!(del, BTreeSet::from([during]));
 }
 
 #[tokio::test]
@@ -226,6 +282,14 @@ async fn downloads_carry_non_ascii_names_and_stop_at_the_size_cap() {
         (meta.path.as_str(), meta.version.as_ref()),
         (file.path.as_str(), file.version.as_ref())
     );
+
+    // "A file that always fails": the same typed error every time, its neighbour unharmed.
+    w.account.set_faults(FaultConfig {
+        failing_downloads: [file.id.clone()].into(),
+        ..Default::default()
+    });
+    conformance::expect_failing_download(provider.as_ref(), file, &listed["/Docs/a.txt"]).await;
+    w.account.set_faults(FaultConfig::default());
 
     w.backend().remove("/Docs/Café ünï 😀.md").await;
     let err = provider.metadata(&file.id).await.unwrap_err();

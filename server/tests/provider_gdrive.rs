@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::model::{EntryKind, SecretText, SourcePath};
+use app::model::{EntryKind, FileErrorType, SecretText, SourcePath};
 use async_trait::async_trait;
 use cloud_sources::oauth::client::{OAuthClient, OAuthError};
 use cloud_sources::providers::gdrive::GdriveFactory;
@@ -21,7 +21,7 @@ use cloud_sources::providers::{
     ProviderError, ProviderFactory, ProviderResult, RemoteItem,
 };
 use cloud_sources::sandbox::{
-    DriveRateLimitStyle, FaultConfig, Provider as Cloud, SandboxAccount, SandboxOptions,
+    DriveRateLimitStyle, FaultConfig, GoogleApp, Provider as Cloud, SandboxAccount, SandboxOptions,
     SandboxServer, demo_client, spawn,
 };
 use support::provider_conformance::{
@@ -288,6 +288,60 @@ async fn the_picker_shows_my_drive_and_shared_drives_and_shared_drive_items_sync
     assert_eq!(meta.path, "/Shared drives/Engineering/Specs/design.md");
 }
 
+/// Sheets export as CSV and Slides as text, each reported with its export
+/// type; a Form (no text export) downloads as a typed `unsupported_type`.
+#[tokio::test]
+async fn sheets_export_as_csv_slides_as_text_and_forms_are_unsupported() {
+    let d = drive().await;
+    let folder = ensure_folder(&d.account, "/Office");
+    let sheet = d
+        .account
+        .add_google_file(
+            &folder,
+            "Budget",
+            GoogleApp::Spreadsheet,
+            "Item,Cost\n\"Sensors, glacier\",12000",
+        )
+        .unwrap();
+    let deck = d
+        .account
+        .add_google_file(&folder, "Kickoff", GoogleApp::Presentation, "Kickoff\nShip it in May")
+        .unwrap();
+    let form = d.account.add_google_file(&folder, "Survey", GoogleApp::Form, "Q1").unwrap();
+
+    let selection = d.select("/Office");
+    let listed = list_all(d.provider.as_ref(), &selection).await;
+    let budget = &listed["/My Drive/Office/Budget"];
+    assert_eq!((budget.id.as_str(), budget.mime_type.as_str()), (sheet.id.as_str(), "text/csv"));
+    assert_eq!(budget.metadata["google_mime_type"], "application/vnd.google-apps.spreadsheet");
+    let csv = String::from_utf8(download(d.provider.as_ref(), budget, 1 << 20).await.unwrap());
+    assert_eq!(csv.unwrap(), "Item,Cost\r\n\"Sensors, glacier\",12000\r\n");
+
+    let kickoff = &listed["/My Drive/Office/Kickoff"];
+    assert_eq!((kickoff.id.as_str(), kickoff.mime_type.as_str()), (deck.id.as_str(), "text/plain"));
+    assert_eq!(kickoff.metadata["google_mime_type"], "application/vnd.google-apps.presentation");
+    let text = String::from_utf8(download(d.provider.as_ref(), kickoff, 1 << 20).await.unwrap());
+    assert!(text.unwrap().contains("Ship it in May"));
+
+    let survey = &listed["/My Drive/Office/Survey"];
+    assert_eq!(survey.id, form.id);
+    assert_eq!(
+        survey.mime_type, "application/vnd.google-apps.form",
+        "kept native: not extractable"
+    );
+    let err = match d.provider.download(survey, 1 << 20).await {
+        Ok(_) => panic!("a Form has no text export"),
+        Err(e) => e,
+    };
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert_eq!(err.kind().file_error_type(), FileErrorType::UnsupportedType);
+    assert_eq!(
+        d.account.request_counts().endpoint("files.export"),
+        2,
+        "the Form is refused without asking Drive"
+    );
+}
+
 #[tokio::test]
 async fn google_docs_are_exported_as_text_and_an_oversized_export_is_a_clear_per_file_error() {
     let d = drive().await;
@@ -311,6 +365,13 @@ async fn google_docs_are_exported_as_text_and_an_oversized_export_is_a_clear_per
     assert!(text.contains("Quarter one") && text.contains("Ship the sync engine"), "{text:?}");
     let plain = &listed["/My Drive/Docs/plain.txt"];
     assert_eq!(download(d.provider.as_ref(), plain, 1 << 20).await.unwrap(), b"plain bytes");
+    // "A file that always fails", here a Doc whose export always fails.
+    d.account.set_faults(FaultConfig {
+        failing_downloads: [doc.id.clone()].into(),
+        ..Default::default()
+    });
+    conformance::expect_failing_download(d.provider.as_ref(), roadmap, plain).await;
+    d.account.set_faults(FaultConfig::default());
 
     let huge_item = &listed["/My Drive/Docs/Huge"];
     assert_eq!(huge_item.id, big.id);

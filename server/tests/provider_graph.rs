@@ -266,6 +266,15 @@ async fn downloads_follow_the_redirect_without_sending_the_token_there() {
     let counts = w.account.request_counts();
     assert_eq!(counts.endpoint("download"), listed.len() as u64, "{counts:?}");
     assert_eq!(counts.endpoint("download.with_authorization"), 0, "{counts:?}");
+
+    // "A file that always fails" at the pre-authenticated download URL.
+    let mut items = listed.values();
+    let (failing, healthy) = (items.next().unwrap(), items.next().unwrap());
+    w.account.set_faults(FaultConfig {
+        failing_downloads: [item_id(&failing.id)].into(),
+        ..Default::default()
+    });
+    conformance::expect_failing_download(provider.as_ref(), failing, healthy).await;
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use app::model::*;
 use app::port::{Caller, ServicePort};
 use cloud_sources::config::ProviderSettings;
 use cloud_sources::sandbox::{
-    Provider as Cloud, SandboxAccount, SandboxOptions, SandboxServer, demo_client, spawn,
+    GoogleApp, Provider as Cloud, SandboxAccount, SandboxOptions, SandboxServer, demo_client, spawn,
 };
 use support::app::TestApp;
 use support::sync::{caller, index, run_and_wait};
@@ -111,6 +111,10 @@ async fn pick(world: &World, name: &str) -> SourcePath {
 }
 
 async fn configure(world: &World) -> SyncConfiguration {
+    configure_with(world, Filters::default()).await
+}
+
+async fn configure_with(world: &World, filters: Filters) -> SyncConfiguration {
     let projects = pick(world, "Projects").await;
     assert_eq!(projects.path, "/My Drive/Projects");
     let input = SyncConfigInput {
@@ -118,7 +122,7 @@ async fn configure(world: &World) -> SyncConfiguration {
         profile_key: "engineering".into(),
         name: "Drive projects".into(),
         source_paths: vec![projects],
-        filters: Filters::default(),
+        filters,
         schedule: Schedule::default(),
         sync_options: SyncOptions::default(),
     };
@@ -232,4 +236,75 @@ async fn a_revoked_grant_leaves_the_connection_expired_with_a_clear_message() {
     // Nothing indexed was lost.
     let indexed = index(service, &world.alice, &config.id).await;
     assert_eq!(indexed.len(), 4);
+}
+
+/// Over the size limit, caught two ways: a blob whose metadata says so, and a
+/// Google Doc, for which Drive reports no size, stopped by the cap while its
+/// export streams. Both are typed `too_large` per-file errors; the rest is indexed.
+#[tokio::test]
+async fn oversized_files_are_typed_too_large_errors_and_the_rest_is_indexed() {
+    let world = world().await;
+    let projects = world.id("/Projects");
+    let big = "glacier ".repeat(200_000); // 1.6 MB
+    world.account.add_file(&projects, "big.txt", big.clone().into_bytes()).unwrap();
+    world.account.add_google_doc(&projects, "Huge notes", &big).unwrap();
+    let filters = Filters { max_file_size_mb: Some(1), ..Default::default() };
+    let config = configure_with(&world, filters).await;
+    let service = &world.app.service;
+
+    let job = run_and_wait(service, &world.alice, &config.id, false).await;
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.message);
+    assert_eq!(job.progress.files_failed, 2, "{:?}", job.errors);
+    let mut failed: Vec<(&str, FileErrorType)> =
+        job.errors.iter().map(|e| (e.file_path.as_str(), e.error_type)).collect();
+    failed.sort_by_key(|(path, _)| *path);
+    assert_eq!(
+        failed,
+        [
+            ("/My Drive/Projects/Huge notes", FileErrorType::TooLarge),
+            ("/My Drive/Projects/big.txt", FileErrorType::TooLarge),
+        ]
+    );
+    let indexed = index(service, &world.alice, &config.id).await;
+    assert_eq!(
+        paths(&indexed),
+        [
+            "/My Drive/Projects/notes.txt",
+            "/My Drive/Projects/readme.md",
+            "/My Drive/Projects/specs/Design doc",
+            "/My Drive/Projects/specs/memo.pdf",
+        ]
+    );
+    let detail = ServicePort::job_detail(&**service, &world.alice, &job.id).await.unwrap();
+    let failed_files = detail.files.iter().filter(|f| f.action == FileAction::Failed).count();
+    assert_eq!(failed_files, 2, "{:?}", detail.files);
+}
+
+/// Sheets and Slides are exported (CSV, text) and indexed; a Form, which has
+/// no text export, is skipped as an unsupported type without failing anything.
+#[tokio::test]
+async fn sheets_and_slides_are_indexed_and_forms_are_skipped() {
+    let world = world().await;
+    let projects = world.id("/Projects");
+    world
+        .account
+        .add_google_file(&projects, "Budget", GoogleApp::Spreadsheet, "Item,Cost\nSensors,12000")
+        .unwrap();
+    world
+        .account
+        .add_google_file(&projects, "Deck", GoogleApp::Presentation, "Kickoff\nShip in May")
+        .unwrap();
+    world.account.add_google_file(&projects, "Survey", GoogleApp::Form, "Q1").unwrap();
+    let config = configure(&world).await;
+    let service = &world.app.service;
+
+    let job = run_and_wait(service, &world.alice, &config.id, false).await;
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.message);
+    assert_eq!(job.progress.files_failed, 0, "{:?}", job.errors);
+    assert_eq!(job.progress.files_skipped, 1, "the Form: {:?}", job.progress);
+    let indexed = index(service, &world.alice, &config.id).await;
+    assert!(indexed["/My Drive/Projects/Budget"].contains("Sensors"), "{indexed:?}");
+    assert!(indexed["/My Drive/Projects/Deck"].contains("Ship in May"), "{indexed:?}");
+    assert!(!indexed.contains_key("/My Drive/Projects/Survey"));
+    assert_eq!(indexed.len(), 6);
 }

@@ -25,8 +25,8 @@ use super::accounts::AccountHandle;
 use super::faults::{FaultConfig, RequestCounts};
 use super::formats;
 use super::oauth::{self, OAuthClient, TokenSet};
-use super::seed::{self, GOOGLE_DOC_MIME, GenerateOptions, GenerateReport, SeedManifest};
-use super::state::{Account, Content, DriveKind, ItemIdx, ItemKind, SandboxError};
+use super::seed::{self, GenerateOptions, GenerateReport, SeedManifest};
+use super::state::{Account, Content, DriveKind, GoogleApp, ItemIdx, ItemKind, SandboxError};
 use super::{Provider, Sandbox, util};
 
 /// An item as the control API reports it.
@@ -38,7 +38,7 @@ pub struct ItemInfo {
     pub path: String,
     pub drive_id: String,
     pub parent_id: Option<String>,
-    /// `folder`, `file` or `google_doc`.
+    /// `folder`, `file`, `google_doc`, `google_sheet`, `google_slides` or `google_form`.
     pub kind: String,
     pub mime_type: Option<String>,
     pub size: Option<u64>,
@@ -119,7 +119,7 @@ impl SandboxAccount {
         let idx = resolve(&acct, reference).ok()?;
         match &acct.item(idx).kind {
             ItemKind::File { content, .. } => Some(content.bytes().to_vec()),
-            ItemKind::GoogleDoc { text } => Some(text.as_bytes().to_vec()),
+            ItemKind::GoogleDoc { text, .. } => Some(text.as_bytes().to_vec()),
             ItemKind::Folder(_) => None,
         }
     }
@@ -168,13 +168,32 @@ impl SandboxAccount {
         name: &str,
         text: &str,
     ) -> Result<ItemInfo, SandboxError> {
+        self.add_google_file(parent, name, GoogleApp::Document, text)
+    }
+
+    /// Adds a Google-native file (Google accounts only): for Docs and Slides `text` holds
+    /// paragraphs separated by `\n`, for Sheets the first sheet as CSV rows.
+    pub fn add_google_file(
+        &self,
+        parent: &str,
+        name: &str,
+        app: GoogleApp,
+        text: &str,
+    ) -> Result<ItemInfo, SandboxError> {
         if self.provider() != Provider::Google {
-            return Err(SandboxError::Invalid("Google Docs exist only in Google accounts".into()));
+            return Err(SandboxError::Invalid(
+                "Google-native files exist only in Google accounts".into(),
+            ));
         }
         self.with(|acct, now| {
             let parent = resolve(acct, parent)?;
-            let idx =
-                acct.insert(parent, name, ItemKind::GoogleDoc { text: text.into() }, now, now)?;
+            let idx = acct.insert(
+                parent,
+                name,
+                ItemKind::GoogleDoc { app, text: text.into() },
+                now,
+                now,
+            )?;
             Ok(info(acct, idx))
         })
     }
@@ -334,7 +353,7 @@ fn info(acct: &Account, idx: ItemIdx) -> ItemInfo {
     let (kind, mime) = match &item.kind {
         ItemKind::Folder(_) => ("folder", None),
         ItemKind::File { mime, .. } => ("file", Some(mime.to_string())),
-        ItemKind::GoogleDoc { .. } => ("google_doc", Some(GOOGLE_DOC_MIME.to_string())),
+        ItemKind::GoogleDoc { app, .. } => (app.kind(), Some(app.mime().to_string())),
     };
     ItemInfo {
         id: item.id.to_string(),
@@ -496,7 +515,8 @@ async fn get_account(State(sb): State<Sandbox>, Path(p): Path<AccountPath>) -> C
 struct NewItem {
     parent: String,
     name: String,
-    /// `folder`, `file` (default) or `google_doc`.
+    /// `folder`, `file` (default), `google_doc`, `google_sheet` (content: CSV rows),
+    /// `google_slides` or `google_form`.
     #[serde(default)]
     kind: Option<String>,
     /// Text content, or `content_base64` for bytes.
@@ -531,16 +551,21 @@ async fn add_item(
     let account = account(&sb, &p.provider, &p.username)?;
     let created = match new.kind.as_deref().unwrap_or("file") {
         "folder" => account.add_folder(&new.parent, &new.name)?,
-        "google_doc" => {
-            account.add_google_doc(&new.parent, &new.name, &new.content.unwrap_or_default())?
-        }
         "file" => {
             let bytes = content_bytes(new.content, new.content_base64)?;
             let mime =
                 new.mime_type.unwrap_or_else(|| formats::mime_for_name(&new.name).to_string());
             account.add_file_with_mime(&new.parent, &new.name, bytes, &mime)?
         }
-        other => return Err(SandboxError::Invalid(format!("unknown kind {other:?}")).into()),
+        other => match GoogleApp::from_kind(other) {
+            Some(app) => account.add_google_file(
+                &new.parent,
+                &new.name,
+                app,
+                &new.content.unwrap_or_default(),
+            )?,
+            None => return Err(SandboxError::Invalid(format!("unknown kind {other:?}")).into()),
+        },
     };
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }

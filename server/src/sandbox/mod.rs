@@ -72,7 +72,7 @@ pub use control::{ItemInfo, SandboxAccount};
 pub use faults::{DriveRateLimitStyle, FaultConfig, RequestCounts};
 pub use oauth::{DemoClient, OAuthClient, RefreshRotation, TokenSet, demo_client};
 pub use seed::{GenerateOptions, GenerateReport, ManifestDrive, ManifestItem, SeedManifest};
-pub use state::SandboxError;
+pub use state::{GoogleApp, SandboxError};
 
 use accounts::Accounts;
 use oauth::OAuthState;

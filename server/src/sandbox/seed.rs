@@ -16,7 +16,7 @@ use super::Provider;
 use super::accounts::default_drive_name;
 use super::formats;
 use super::state::{
-    Account, Content, DriveIdx, DriveKind, Folder, ItemIdx, ItemKind, SandboxError,
+    Account, Content, DriveIdx, DriveKind, Folder, GoogleApp, ItemIdx, ItemKind, SandboxError,
 };
 
 /// What a new account contains, for tests to assert against.
@@ -53,7 +53,7 @@ pub struct ManifestItem {
     pub id: String,
     pub drive_id: String,
     pub path: String,
-    /// `folder`, `file` or `google_doc`.
+    /// `folder`, `file`, `google_doc`, `google_sheet`, `google_slides` or `google_form`.
     pub kind: String,
     pub mime_type: Option<String>,
     pub size: Option<u64>,
@@ -140,11 +140,11 @@ impl Seeder<'_> {
         let manifest_kind = match &kind {
             ItemKind::Folder(_) => "folder",
             ItemKind::File { .. } => "file",
-            ItemKind::GoogleDoc { .. } => "google_doc",
+            ItemKind::GoogleDoc { app, .. } => app.kind(),
         };
         let mime = match &kind {
             ItemKind::File { mime, .. } => Some(mime.to_string()),
-            ItemKind::GoogleDoc { .. } => Some(GOOGLE_DOC_MIME.to_string()),
+            ItemKind::GoogleDoc { app, .. } => Some(app.mime().to_string()),
             ItemKind::Folder(_) => None,
         };
         let idx = match self.acct.insert(parent, &name, kind, created, modified) {
@@ -184,12 +184,22 @@ impl Seeder<'_> {
     }
 
     fn google_doc(&mut self, drive: DriveIdx, path: &str, paragraphs: &[&str], expected: &str) {
-        let kind = ItemKind::GoogleDoc { text: Arc::from(paragraphs.join("\n")) };
-        self.add(drive, path, kind, Some(expected));
+        self.google(drive, path, GoogleApp::Document, paragraphs, Some(expected));
+    }
+
+    /// A Google-native file of any type; `lines` are paragraphs, slide texts or CSV rows.
+    fn google(
+        &mut self,
+        drive: DriveIdx,
+        path: &str,
+        app: GoogleApp,
+        lines: &[&str],
+        expected: Option<&str>,
+    ) {
+        let kind = ItemKind::GoogleDoc { app, text: Arc::from(lines.join("\n")) };
+        self.add(drive, path, kind, expected);
     }
 }
-
-pub(crate) const GOOGLE_DOC_MIME: &str = "application/vnd.google-apps.document";
 
 pub(crate) fn new_folder() -> ItemKind {
     ItemKind::Folder(Folder { children: BTreeSet::new(), live_children: 0 })

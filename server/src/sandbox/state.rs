@@ -100,10 +100,50 @@ pub(crate) enum ItemKind {
         mime: Cow<'static, str>,
         content: Content,
     },
-    /// A native Google Doc: no bytes of its own, only exports. Paragraphs separated by `\n`.
+    /// A native Google Docs Editors file: no bytes of its own, only exports. For Docs and
+    /// Slides, paragraphs separated by `\n`; for Sheets, the first sheet as CSV rows.
     GoogleDoc {
+        app: GoogleApp,
         text: Arc<str>,
     },
+}
+
+/// Which Google-native type a [`ItemKind::GoogleDoc`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoogleApp {
+    Document,
+    Spreadsheet,
+    Presentation,
+    /// Google Forms: Drive lists them but `files.export` has no text format for them.
+    Form,
+}
+
+impl GoogleApp {
+    pub fn mime(self) -> &'static str {
+        match self {
+            GoogleApp::Document => "application/vnd.google-apps.document",
+            GoogleApp::Spreadsheet => "application/vnd.google-apps.spreadsheet",
+            GoogleApp::Presentation => "application/vnd.google-apps.presentation",
+            GoogleApp::Form => "application/vnd.google-apps.form",
+        }
+    }
+
+    pub fn from_kind(kind: &str) -> Option<Self> {
+        [Self::Document, Self::Spreadsheet, Self::Presentation, Self::Form]
+            .into_iter()
+            .find(|app| app.kind() == kind)
+    }
+
+    /// The seed manifest's and control API's `kind`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            GoogleApp::Document => "google_doc",
+            GoogleApp::Spreadsheet => "google_sheet",
+            GoogleApp::Presentation => "google_slides",
+            GoogleApp::Form => "google_form",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -551,7 +591,7 @@ impl Account {
                     *mime = Cow::Owned(new_mime);
                 }
             }
-            ItemKind::GoogleDoc { text } => {
+            ItemKind::GoogleDoc { text, .. } => {
                 *text = String::from_utf8_lossy(&bytes).into_owned().into()
             }
             ItemKind::Folder(_) => {

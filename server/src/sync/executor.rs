@@ -375,6 +375,16 @@ impl Executor {
                     run.file(&item, FileAction::Deleted, 0);
                     run.progress().files_skipped += 1;
                 }
+                // Too large by its metadata: a typed per-file error the user sees,
+                // as when the cap stops a download whose size was under-reported.
+                (Some(SkipReason::TooLarge), None) => {
+                    let message = format!(
+                        "{} bytes, over the limit of {} bytes",
+                        item.size,
+                        ctx.filters.max_bytes()
+                    );
+                    run.file_failed(&item, FileErrorType::TooLarge, &message);
+                }
                 (Some(_), None) => {
                     run.progress().files_skipped += 1;
                 }

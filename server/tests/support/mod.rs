@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod atlassian;
 pub mod cloud_sync;
 pub mod fixtures;
 pub mod peers;

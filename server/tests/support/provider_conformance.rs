@@ -325,6 +325,26 @@ pub async fn download(
     Ok(out)
 }
 
+/// "A file that always fails" (the simulators' `failing_downloads` fault, set by
+/// the caller on `failing`): every download of it fails with the same error,
+/// retried as temporary and then recorded as a `network` per-file error, while
+/// `healthy`, beside it, still downloads.
+pub async fn expect_failing_download(
+    provider: &dyn Provider,
+    failing: &RemoteItem,
+    healthy: &RemoteItem,
+) {
+    let mut kinds = Vec::new();
+    for _ in 0..2 {
+        let kind = download(provider, failing, 1 << 20).await.expect_err("the file always fails");
+        kinds.push(kind);
+    }
+    assert_eq!(kinds, [ErrorKind::Transient, ErrorKind::Transient], "{}", failing.path);
+    assert_eq!(kinds[0].file_error_type(), app::model::FileErrorType::Network);
+    let bytes = download(provider, healthy, 1 << 20).await;
+    assert!(bytes.is_ok_and(|b| !b.is_empty()), "{} still downloads", healthy.path);
+}
+
 /// Changes the documents of a provider whose documents live in flat containers (Confluence
 /// spaces, Jira projects) rather than a file tree. Ids are the provider's.
 #[async_trait]

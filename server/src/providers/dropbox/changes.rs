@@ -3,8 +3,9 @@
 //! Dropbox's cursor is already scoped to the folder, but deleted entries carry
 //! only a path, and a rename or move arrives as a deleted entry for the old
 //! path plus the new state under the same id. So the cursor also keeps the
-//! selection's path → id map (front-coded, deflated), seeded by the listing
-//! whose final cursor starts the feed, and entries are applied in order:
+//! selection's path → id map (front-coded, deflated), seeded by a listing made
+//! just after `get_latest_cursor` starts the feed, and entries are applied in
+//! order:
 //! - a deleted path removes that entry and everything below it, and holds a
 //!   delete for each file id removed;
 //! - a file upserts its id at its new path (leaving its old path if it moved)
@@ -20,7 +21,7 @@ use app::model::SourcePath;
 use serde::{Deserialize, Serialize};
 
 use super::core::{DropboxCore, lower_path, remote_item};
-use super::lister::{dropbox_continue, dropbox_list_folder};
+use super::lister::{dropbox_continue, dropbox_latest_cursor, dropbox_list_folder};
 use super::model::DropboxEntry;
 use crate::providers::tokens::{decode_compressed, encode_compressed};
 use crate::providers::{
@@ -258,18 +259,25 @@ fn common_prefix(a: &str, b: &str) -> usize {
         .unwrap_or_else(|| a.len().min(b.len()))
 }
 
-/// The cursors of a selection: one per selected folder, each the final cursor
-/// of a listing (`include_deleted`, so the feed reports deletions) whose
-/// entries seed the path map.
+/// The cursors of a selection: one per selected folder, each taken with
+/// `list_folder/get_latest_cursor` (`include_deleted`, so the feed reports
+/// deletions) *before* a listing whose entries seed the path map.
+///
+/// The spec promises nothing about what a listing's own final cursor covers
+/// when the folder changes while it is paged, so, as with Drive's start page
+/// token, the feed starts from before the listing: changes made meanwhile are
+/// replayed over the map, which converges because entries apply in order.
 pub async fn dropbox_start_cursors(
     core: &DropboxCore,
     selection: &[SourcePath],
 ) -> ProviderResult<Vec<ScopeCursor>> {
     let mut cursors = Vec::with_capacity(selection.len());
     for source in selection {
+        let latest =
+            dropbox_latest_cursor(core, &source.remote_id, source.include_subfolders).await?.cursor;
         let mut page =
             dropbox_list_folder(core, &source.remote_id, source.include_subfolders, true).await?;
-        let mut state = DropboxState::new(source, String::new());
+        let mut state = DropboxState::new(source, latest);
         loop {
             state.seed(std::mem::take(&mut page.entries));
             if !page.has_more {
@@ -277,7 +285,6 @@ pub async fn dropbox_start_cursors(
             }
             page = dropbox_continue(core, &page.cursor).await?;
         }
-        state.cursor = page.cursor;
         cursors.push(ScopeCursor { scope: scope_of(source), cursor: state.encode()? });
     }
     Ok(cursors)

@@ -5,7 +5,10 @@
 use app::model::SourcePath;
 
 use super::core::{DropboxCore, remote_item};
-use super::model::{DropboxCursorArg, DropboxEntry, DropboxListFolderArg, DropboxListFolderResult};
+use super::model::{
+    DropboxCursorArg, DropboxCursorResult, DropboxEntry, DropboxListFolderArg,
+    DropboxListFolderResult,
+};
 use crate::providers::{ListPage, ProviderResult};
 
 /// Entries per `list_folder` page: the most Dropbox hands out.
@@ -20,6 +23,16 @@ pub async fn dropbox_list_folder(
 ) -> ProviderResult<DropboxListFolderResult> {
     let arg = DropboxListFolderArg { path, recursive, include_deleted, limit: LIST_LIMIT };
     core.dropbox_rpc("files/list_folder", &arg).await
+}
+
+/// A cursor for the folder's state now, without entries.
+pub async fn dropbox_latest_cursor(
+    core: &DropboxCore,
+    path: &str,
+    recursive: bool,
+) -> ProviderResult<DropboxCursorResult> {
+    let arg = DropboxListFolderArg { path, recursive, include_deleted: true, limit: LIST_LIMIT };
+    core.dropbox_rpc("files/list_folder/get_latest_cursor", &arg).await
 }
 
 /// The next page of a listing, or the changes since a cursor.

@@ -4,9 +4,10 @@
 //! - [`DropboxProvider`]: remote ids are Dropbox's `id:…`, which every route
 //!   used here accepts in place of a path; listings are `list_folder`
 //!   (recursive when subfolders are included) and `continue` ([`lister`]);
-//!   the change feed is `continue` on the listing's final cursor, one scope per
-//!   selected folder, with a path → id map in the cursor to resolve deleted
-//!   entries ([`changes`]); downloads stream `files/download`.
+//!   the change feed is `continue` from a `get_latest_cursor` taken before the
+//!   listing that seeds it, one scope per selected folder, with a path → id map
+//!   in the cursor to resolve deleted entries ([`changes`]); downloads stream
+//!   `files/download`.
 //! - [`core`]: requests and `parse_error`; [`model`]: the wire types.
 
 pub mod changes;

@@ -616,7 +616,10 @@ async fn search(
             Ok(parsed) => parsed,
             Err(e) => return bad_request(&format!("Could not parse cql : {cql} ({e})")),
         };
+        let data_center = r.site.settings.data_center;
         let offset = match q.get("cursor") {
+            // Data Center pages search results by `start`.
+            _ if data_center => q.get("start").and_then(|s| s.parse().ok()).unwrap_or(0),
             None => 0,
             Some(token) => match cursor(token, r.site.epoch) {
                 Some(offset) => offset,
@@ -653,11 +656,15 @@ async fn search(
         let page: Vec<Value> =
             hits.iter().skip(offset).take(limit).map(|(c, _)| r.content(c, &expand)).collect();
         let link = |at: usize| {
+            let position = if data_center {
+                format!("start={at}")
+            } else {
+                format!("cursor={}", util::encode_token(&(r.site.epoch, at)))
+            };
             format!(
-                "/rest/api/content/search?cql={}&limit={limit}{}&cursor={}",
+                "/rest/api/content/search?cql={}&limit={limit}{}&{position}",
                 encode(cql),
                 expand.query(),
-                util::encode_token(&(r.site.epoch, at))
             )
         };
         let mut links = r.links(&format!("/rest/api/content/search?cql={}", encode(cql)));

@@ -237,6 +237,9 @@ async fn with_site(
     let Some(site) = account.site() else {
         return finish(sb, error(StatusCode::NOT_FOUND, "Site not found"));
     };
+    if site.settings.data_center && version != 2 {
+        return finish(sb, error(StatusCode::NOT_FOUND, "No such API version"));
+    }
     let render = Render { site: &site, access: &access, version, now: sb.now_ms() };
     finish(sb, body(&render))
 }

@@ -14,6 +14,10 @@
 //!   account's username;
 //! - `/_control/atlassian/{username}/…`: the control API ([`control`]).
 //!
+//! A site switched to Data Center ([`site::SiteSettings::data_center`]) behaves as Server /
+//! Data Center does: personal access tokens only, Jira REST v2 only, Confluence search paged
+//! with `start`.
+//!
 //! Every answer carries a `Date` header from the sandbox clock (clients anchor their change
 //! windows on it). Request counters, faults (latency, 429 with `Retry-After`, 5xx bursts,
 //! hangs, failing downloads) and token expiry are the shared ones ([`super::faults`]).
@@ -131,7 +135,9 @@ pub(crate) async fn gate(
         };
         match credentials(headers) {
             Some(Credential::Basic(email, token)) => {
-                email.eq_ignore_ascii_case(&site.email) && site.api_tokens.contains(&token)
+                !site.settings.data_center
+                    && email.eq_ignore_ascii_case(&site.email)
+                    && site.api_tokens.contains(&token)
             }
             Some(Credential::Bearer(token)) => site.api_tokens.contains(&token),
             None => false,

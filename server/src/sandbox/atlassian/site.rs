@@ -121,6 +121,11 @@ pub(crate) struct Issue {
 pub struct SiteSettings {
     /// How long a change takes to reach the search index (CQL and JQL).
     pub search_lag_ms: i64,
+    /// Server / Data Center instead of Cloud: personal access tokens as `Bearer` only (no
+    /// e-mail + API token over Basic), Jira REST v2 only (no v3, so no `search/jql`, and
+    /// descriptions and comments are wiki-markup strings, not ADF), Confluence search paged
+    /// with `start` / `limit` instead of a cursor.
+    pub data_center: bool,
 }
 
 pub struct AtlassianSite {

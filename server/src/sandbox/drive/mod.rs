@@ -6,8 +6,9 @@
 //! without `fields` only `kind,id,name,mimeType` of a file come back (and about.get requires
 //! `fields`); shared-drive items need `supportsAllDrives` (+ `includeItemsFromAllDrives` to
 //! be listed); `changes` reports each file once at its latest state, permanent deletions as
-//! `removed: true` without `file`, trashing as `file.trashed: true`; Docs have no bytes
-//! (`alt=media` answers 403 `fileNotDownloadable`, `files.export` converts them).
+//! `removed: true` without `file`, trashing as `file.trashed: true`; Google Docs, Sheets,
+//! Slides and Forms have no bytes (`alt=media` answers 403 `fileNotDownloadable`);
+//! `files.export` converts Docs (text, HTML, …), Sheets (CSV) and Slides (text), never Forms.
 
 mod model;
 mod query;
@@ -28,8 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::sandbox::accounts::AccountHandle;
 use crate::sandbox::faults::{self, Denial, DriveRateLimitStyle};
 use crate::sandbox::formats;
-use crate::sandbox::seed::GOOGLE_DOC_MIME;
-use crate::sandbox::state::{Account, DriveIdx, DriveKind, HashKind, ItemIdx, ItemKind};
+use crate::sandbox::state::{Account, DriveIdx, DriveKind, GoogleApp, HashKind, ItemIdx, ItemKind};
 use crate::sandbox::util::{self, BaseUrl, Refusal, flag};
 use crate::sandbox::{Provider, Sandbox};
 
@@ -278,19 +278,27 @@ pub(super) fn mime_of(item: &crate::sandbox::state::Item) -> String {
     match &item.kind {
         ItemKind::Folder(_) => FOLDER_MIME.to_string(),
         ItemKind::File { mime, .. } => mime.to_string(),
-        ItemKind::GoogleDoc { .. } => GOOGLE_DOC_MIME.to_string(),
+        ItemKind::GoogleDoc { app, .. } => app.mime().to_string(),
     }
 }
 
-/// Google Docs export formats the sandbox can produce.
-const EXPORT_FORMATS: &[&str] = &[
-    "text/plain",
-    "text/html",
-    "text/markdown",
-    "application/rtf",
-    "application/pdf",
-    formats::MIME_DOCX,
-];
+/// The export formats the sandbox can produce for each Google-native type: a subset of
+/// Drive's (`about.exportFormats`). Forms have no document export.
+fn export_formats(app: GoogleApp) -> &'static [&'static str] {
+    match app {
+        GoogleApp::Document => &[
+            "text/plain",
+            "text/html",
+            "text/markdown",
+            "application/rtf",
+            "application/pdf",
+            formats::MIME_DOCX,
+        ],
+        GoogleApp::Spreadsheet => &["text/csv", "application/pdf"],
+        GoogleApp::Presentation => &["text/plain", "application/pdf"],
+        GoogleApp::Form => &[],
+    }
+}
 
 fn user(acct: &Account) -> DriveUser {
     DriveUser {
@@ -328,13 +336,23 @@ fn render_file(acct: &mut Account, idx: ItemIdx, base: &str, checksums: Checksum
     let extension = item.name.rsplit_once('.').map(|(_, e)| e.to_string()).filter(|_| is_blob);
     let web_view_link = match &item.kind {
         ItemKind::Folder(_) => format!("https://drive.google.com/drive/folders/{id}"),
-        ItemKind::GoogleDoc { .. } => {
-            format!("https://docs.google.com/document/d/{id}/edit?usp=drivesdk")
+        ItemKind::GoogleDoc { app, .. } => {
+            let editor = match app {
+                GoogleApp::Document => "document",
+                GoogleApp::Spreadsheet => "spreadsheets",
+                GoogleApp::Presentation => "presentation",
+                GoogleApp::Form => "forms",
+            };
+            format!("https://docs.google.com/{editor}/d/{id}/edit?usp=drivesdk")
         }
         ItemKind::File { .. } => format!("https://drive.google.com/file/d/{id}/view?usp=drivesdk"),
     };
-    let export_links = matches!(item.kind, ItemKind::GoogleDoc { .. }).then(|| {
-        EXPORT_FORMATS
+    let export_links = match item.kind {
+        ItemKind::GoogleDoc { app, .. } => Some(app),
+        _ => None,
+    }
+    .map(|app| {
+        export_formats(app)
             .iter()
             .map(|m| {
                 let encoded: String = url::form_urlencoded::byte_serialize(m.as_bytes()).collect();
@@ -588,7 +606,7 @@ async fn files_export(
     let account = admit(&sb, "files.export", &headers).await?;
     let acct = account.data();
     let idx = lookup(&acct, &file_id, &q)?;
-    let ItemKind::GoogleDoc { text } = &acct.item(idx).kind else {
+    let ItemKind::GoogleDoc { app, text } = &acct.item(idx).kind else {
         return Err(drive_error(
             StatusCode::FORBIDDEN,
             "fileNotExportable",
@@ -596,7 +614,7 @@ async fn files_export(
             None,
         ));
     };
-    let (title, text) = (acct.item(idx).name.to_string(), text.clone());
+    let (app, title, text) = (*app, acct.item(idx).name.to_string(), text.clone());
     let id = acct.item(idx).id.to_string();
     drop(acct);
     let Some(target) = q.get("mimeType") else {
@@ -612,22 +630,27 @@ async fn files_export(
         return Err(server_error(500));
     }
     let paragraphs: Vec<&str> = text.split('\n').collect();
+    let supported = export_formats(app).contains(&target.as_str());
     let body = match target.as_str() {
+        _ if !supported => None,
         // Drive's plain-text export starts with a byte-order mark and uses CRLF.
-        "text/plain" => format!("\u{feff}{}", paragraphs.join("\r\n")).into_bytes(),
-        "text/html" => formats::html(&title, &paragraphs),
-        "text/markdown" => format!("# {title}\n\n{}\n", paragraphs.join("\n\n")).into_bytes(),
-        "application/rtf" => formats::rtf(&title, &paragraphs),
-        "application/pdf" => formats::pdf(&title, &paragraphs),
-        formats::MIME_DOCX => formats::docx(&title, &paragraphs),
-        _ => {
-            return Err(drive_error(
-                StatusCode::BAD_REQUEST,
-                "badRequest",
-                "The requested conversion is not supported.",
-                Some(("mimeType", "parameter")),
-            ));
-        }
+        "text/plain" => Some(format!("\u{feff}{}", paragraphs.join("\r\n")).into_bytes()),
+        // A spreadsheet's CSV export is its first sheet, rows ending in CRLF.
+        "text/csv" => Some(format!("{}\r\n", paragraphs.join("\r\n")).into_bytes()),
+        "text/html" => Some(formats::html(&title, &paragraphs)),
+        "text/markdown" => Some(format!("# {title}\n\n{}\n", paragraphs.join("\n\n")).into_bytes()),
+        "application/rtf" => Some(formats::rtf(&title, &paragraphs)),
+        "application/pdf" => Some(formats::pdf(&title, &paragraphs)),
+        formats::MIME_DOCX => Some(formats::docx(&title, &paragraphs)),
+        _ => None,
+    };
+    let Some(body) = body else {
+        return Err(drive_error(
+            StatusCode::BAD_REQUEST,
+            "badRequest",
+            "The requested conversion is not supported.",
+            Some(("mimeType", "parameter")),
+        ));
     };
     if body.len() as u64 > EXPORT_LIMIT_BYTES {
         return Err(drive_error(
@@ -827,6 +850,11 @@ async fn about_get(
     }
     let acct = account.data();
     let used: u64 = acct.items.iter().filter(|i| !i.deleted).filter_map(|i| i.size()).sum();
+    let export_formats_by_type: serde_json::Map<String, Value> =
+        [GoogleApp::Document, GoogleApp::Spreadsheet, GoogleApp::Presentation]
+            .into_iter()
+            .map(|app| (app.mime().to_string(), serde_json::json!(export_formats(app))))
+            .collect();
     let body = serde_json::json!({
         "kind": "drive#about",
         "user": user(&acct),
@@ -838,7 +866,7 @@ async fn about_get(
         },
         "canCreateDrives": true,
         "maxUploadSize": "5242880000000",
-        "exportFormats": { GOOGLE_DOC_MIME: EXPORT_FORMATS },
+        "exportFormats": export_formats_by_type,
     });
     drop(acct);
     respond(&field_mask(&q, Schema::About, "*")?, &body)
