@@ -75,7 +75,9 @@ impl MongoStore {
         // and forgets acknowledged documents would leave them out of the index
         // for good (found by the chaos test restarting secantusdb with SIGKILL).
         let concern = options.write_concern.get_or_insert_with(Default::default);
-        concern.journal.get_or_insert(true);
+        if concern.journal.is_none() {
+            concern.journal = Some(true);
+        }
         let name = options.default_database.clone().unwrap_or_else(|| DEFAULT_DATABASE.into());
         let client = Client::with_options(options)?;
         let store = Self::new(client.database(&name));
