@@ -78,6 +78,11 @@ pub struct SyncSettings {
     pub engine: bool,
     /// A job whose worker stops heartbeating for this long is taken over by another.
     pub lease_secs: u64,
+    /// A provider request that receives nothing for this long fails (and is retried).
+    pub request_timeout_secs: u64,
+    /// Retries of a provider request that failed temporarily (429, 5xx, timeout)
+    /// before the file or the run gives up.
+    pub request_retries: u32,
 }
 
 /// Where alerts about failing syncs and expired connections go.
@@ -167,6 +172,8 @@ chunk_chars = 1000
 chunk_overlap = 150
 engine = true
 lease_secs = 60
+request_timeout_secs = 120
+request_retries = 10
 
 [alerts]
 webhook_url = ""

@@ -176,6 +176,10 @@ pub struct ProviderCounts {
     pub errors: u64,
     pub throttled: u64,
     pub retries: u64,
+    /// The shortest and the longest wait before retrying a rate-limited request
+    /// (0: none yet): with `Retry-After`, both are what the provider asked for.
+    pub shortest_throttle_wait_ms: u64,
+    pub longest_throttle_wait_ms: u64,
 }
 
 impl RequestCounters {
@@ -416,12 +420,27 @@ impl HttpClient {
                 return Err(error);
             }
             attempt += 1;
-            let wait = backoff.next().max(error.retry_after().unwrap_or_default());
+            // The provider said when: wait that long, not longer (backoff that
+            // grew on earlier failures would make a storm slower than needed).
+            let wait = match error.retry_after() {
+                Some(after) => after.max(self.retry.base),
+                None => backoff.next(),
+            };
             if attempt > self.retry.max_retries || started.elapsed() + wait > self.retry.budget {
                 return Err(error.persistent().with_context("attempts", attempt));
             }
             tracing::debug!(provider = %self.provider, kind = error.kind().as_str(), attempt, wait_ms = wait.as_millis() as u64, "retrying");
-            self.counters.record(self.provider, |c| c.retries += 1);
+            let throttled = error.kind() == ErrorKind::RateLimited;
+            self.counters.record(self.provider, |c| {
+                c.retries += 1;
+                if throttled {
+                    let ms = wait.as_millis() as u64;
+                    if c.shortest_throttle_wait_ms == 0 || ms < c.shortest_throttle_wait_ms {
+                        c.shortest_throttle_wait_ms = ms;
+                    }
+                    c.longest_throttle_wait_ms = c.longest_throttle_wait_ms.max(ms);
+                }
+            });
             tokio::time::sleep(wait).await;
         }
     }

@@ -45,10 +45,17 @@ impl Providers {
         let dropbox = resolve(settings, ProviderId::Dropbox);
         let dropbox_content = dropbox.content_base.as_deref().unwrap_or(&dropbox.api_base);
         let atlassian_api = |id| resolve(settings, id).api_base;
+        let timeout = std::time::Duration::from_secs(settings.sync.request_timeout_secs.max(1));
         Ok(vec![
             Arc::new(super::gdrive::GdriveFactory::from_settings(settings)),
-            Arc::new(super::graph::GraphFactory::onedrive(&onedrive.api_base)?),
-            Arc::new(super::graph::GraphFactory::sharepoint(&sharepoint.api_base)?),
+            Arc::new(
+                super::graph::GraphFactory::onedrive(&onedrive.api_base)?
+                    .with_read_timeout(timeout)?,
+            ),
+            Arc::new(
+                super::graph::GraphFactory::sharepoint(&sharepoint.api_base)?
+                    .with_read_timeout(timeout)?,
+            ),
             Arc::new(super::dropbox::DropboxFactory::new(&dropbox.api_base, dropbox_content)),
             Arc::new(super::webdav::WebdavFactory::new()),
             Arc::new(super::imap::ImapFactory::new(guard.clone())),

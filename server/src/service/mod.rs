@@ -12,7 +12,7 @@ mod port;
 mod vault_rotation;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use app::error::AppError;
@@ -76,9 +76,13 @@ impl Service {
             vault::open(&settings, store.as_ref()).await.context("cannot open the vault")?;
         let guard =
             Arc::new(HostGuard::new(&settings.security.allow_hosts).map_err(anyhow::Error::msg)?);
-        let client =
-            HttpDeps::default_client_builder().build().context("cannot build the HTTP client")?;
-        let http = HttpDeps::new(client, RetryPolicy::default()).with_guard(guard);
+        let client = HttpDeps::default_client_builder()
+            .read_timeout(Duration::from_secs(settings.sync.request_timeout_secs.max(1)))
+            .build()
+            .context("cannot build the HTTP client")?;
+        let retry =
+            RetryPolicy { max_retries: settings.sync.request_retries, ..RetryPolicy::default() };
+        let http = HttpDeps::new(client, retry).with_guard(guard);
         let providers = Providers::new(&settings, http, factories);
         store
             .put_providers(&providers.catalogue())

@@ -70,6 +70,14 @@ impl MongoStore {
     pub async fn connect(uri: &str) -> StoreResult<MongoStore> {
         let mut options = ClientOptions::parse(uri).await?;
         options.app_name.get_or_insert_with(|| "cloud-sources".to_string());
+        // Acknowledged means journaled unless the URI says otherwise: a sync saves
+        // its cursor after the documents it covers, and a database that crashes
+        // and forgets acknowledged documents would leave them out of the index
+        // for good (found by the chaos test restarting secantusdb with SIGKILL).
+        let concern = options.write_concern.get_or_insert_with(Default::default);
+        if concern.journal.is_none() {
+            concern.journal = Some(true);
+        }
         let name = options.default_database.clone().unwrap_or_else(|| DEFAULT_DATABASE.into());
         let client = Client::with_options(options)?;
         let store = Self::new(client.database(&name));

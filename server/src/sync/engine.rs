@@ -221,7 +221,9 @@ impl Engine {
                         }
                     }
                 } else {
-                    tracing::warn!("lease lost: another worker owns this job now");
+                    tracing::warn!(
+                        "stopped (lease lost or store unreachable): the job resumes after its lease"
+                    );
                 }
                 return;
             }

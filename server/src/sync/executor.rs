@@ -9,14 +9,16 @@
 //! - Every page ends with a checkpoint, so a job resumed after a crash starts
 //!   at its last page, and files finished before the crash are skipped as
 //!   unchanged (their version is already indexed).
-//! - A file that fails is recorded with its error type and the job goes on.
+//! - A file that fails is recorded with its error type and the job goes on;
+//!   the next incremental run tries it once more (the cursor has moved past it).
+//!   A sign-in the provider no longer accepts ends the run instead.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use app::model::{
-    AuthType, ConnectionStatus, FileAction, FileErrorType, JobType, LogLevel, SkipReason,
-    SourceDocument, SyncConfiguration, SyncPhase, Timestamp,
+    AuthType, ConnectionStatus, FileAction, FileErrorType, JobType, LogLevel, MAX_JOB_FILES,
+    SkipReason, SourceDocument, SourcePath, SyncConfiguration, SyncPhase, Timestamp,
 };
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::Semaphore;
@@ -59,6 +61,9 @@ pub struct Executor {
 const INDEX_BATCH: usize = 50;
 /// …or at least this often.
 const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Files of the previous run's failures tried again per run.
+const MAX_RETRIED_FILES: usize = 1000;
 
 /// Megabytes of file content held in memory at once by all jobs.
 const DOWNLOAD_BUDGET_MB: usize = 256;
@@ -328,10 +333,59 @@ impl Executor {
             }
             last_cursor = Some(cursor);
         }
+        self.retry_previous_failures(run, ctx).await?;
         Ok(Outcome {
             delta_token: last_cursor.map(|c| truncate_cursor(&c)),
             summary: self.summary(run, "incremental"),
         })
+    }
+
+    /// Files that failed in the previous run: the saved cursor is past them,
+    /// so the change feed will not bring them back. Each gets one more try.
+    async fn retry_previous_failures(
+        &self,
+        run: &mut JobRun,
+        ctx: &Ctx<'_>,
+    ) -> Result<(), RunError> {
+        let store = self.service.store.clone();
+        let user = run.job.user_id.clone();
+        let recent = store.list_jobs(&user, &ctx.config.id, 1, 5).await?;
+        let Some(previous) =
+            recent.items.iter().find(|j| j.id != run.job.id && !j.status.is_active())
+        else {
+            return Ok(());
+        };
+        let (files, _) = store.list_job_files(&user, &previous.id, MAX_JOB_FILES).await?;
+        let failed: BTreeSet<&str> = files
+            .iter()
+            .filter(|f| f.action == FileAction::Failed)
+            .map(|f| f.remote_id.as_str())
+            .filter(|id| !id.contains('#')) // an attachment is retried with its message
+            .take(MAX_RETRIED_FILES)
+            .collect();
+        let mut items = Vec::new();
+        for id in failed {
+            run.check_stop()?;
+            match ctx.provider.metadata(id).await {
+                Ok(item) if in_selection(&item, &ctx.config.source_paths) => items.push(item),
+                // Gone, or moved out of the selection: nothing to index.
+                Ok(_) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) if e.kind() == ErrorKind::AuthExpired => return Err(e.into()),
+                Err(e) => run.log(
+                    LogLevel::Warn,
+                    format!("cannot look up a file that failed last time: {}", e.message()),
+                ),
+            }
+        }
+        if !items.is_empty() {
+            run.log(
+                LogLevel::Info,
+                format!("trying {} file(s) that failed in the previous run again", items.len()),
+            );
+            self.process(run, ctx, items, false).await?;
+        }
+        Ok(())
     }
 
     /// Filters, compares with the index, and downloads and indexes what changed.
@@ -342,13 +396,13 @@ impl Executor {
         ctx: &Ctx<'_>,
         items: Vec<RemoteItem>,
         listing: bool,
-    ) -> Result<(), Stop> {
+    ) -> Result<(), RunError> {
         let items: Vec<RemoteItem> = items.into_iter().filter(|i| !i.is_folder).collect();
         if listing {
             run.progress().files_discovered += items.len() as u64;
         }
         if items.is_empty() {
-            return run.save(false).await;
+            return Ok(run.save(false).await?);
         }
         let store = self.service.store.clone();
         let user = run.job.user_id.clone();
@@ -447,7 +501,18 @@ impl Executor {
                     );
                     run.progress().files_processed += 1;
                 }
-                Err((error_type, message)) => run.file_failed(&item, error_type, &message),
+                // The provider no longer accepts the sign-in: every other file
+                // would fail the same way, and the run must say so (and save no
+                // cursor past the files it could not fetch), not end "completed".
+                Err(FetchError::Provider(e)) if e.kind() == ErrorKind::AuthExpired => {
+                    return Err(RunError::Provider(e));
+                }
+                Err(FetchError::Provider(e)) => {
+                    run.file_failed(&item, e.kind().file_error_type(), e.message())
+                }
+                Err(FetchError::File(error_type, message)) => {
+                    run.file_failed(&item, error_type, &message)
+                }
             }
             // Small, frequent batches: work in flight when a worker dies is at
             // most about a second's worth.
@@ -482,15 +547,14 @@ impl Executor {
         provider: &Arc<dyn Provider>,
         item: &RemoteItem,
         max_bytes: u64,
-    ) -> Result<(Vec<u8>, Fetched), (FileErrorType, String)> {
+    ) -> Result<(Vec<u8>, Fetched), FetchError> {
         let megabytes = item.size.div_ceil(1024 * 1024).clamp(1, DOWNLOAD_BUDGET_MB as u64) as u32;
-        let _budget = self
-            .download_budget
-            .acquire_many(megabytes)
-            .await
-            .map_err(|_| (FileErrorType::Network, "shutting down".to_string()))?;
-        let stream = provider.download(item, max_bytes).await.map_err(file_error)?;
-        let chunks: Vec<bytes::Bytes> = stream.try_collect().await.map_err(file_error)?;
+        let _budget =
+            self.download_budget.acquire_many(megabytes).await.map_err(|_| {
+                FetchError::File(FileErrorType::Network, "shutting down".to_string())
+            })?;
+        let stream = provider.download(item, max_bytes).await.map_err(FetchError::Provider)?;
+        let chunks: Vec<bytes::Bytes> = stream.try_collect().await.map_err(FetchError::Provider)?;
         let mut bytes = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
         for chunk in chunks {
             bytes.extend_from_slice(&chunk);
@@ -503,7 +567,7 @@ impl Executor {
             self.options.limits.clone(),
         )
         .await
-        .map_err(|e| (e.kind.file_error_type(), e.message.clone()))?;
+        .map_err(|e| FetchError::File(e.kind.file_error_type(), e.message.clone()))?;
         let mut fetched = Fetched { parts: Vec::new(), failures: Vec::new() };
         let attachments = main.attachments.clone();
         fetched.parts.push(Part { attachment: None, extracted: main });
@@ -636,6 +700,12 @@ struct AttachmentInfo {
     size: u64,
 }
 
+/// Why a file could not be fetched: the provider's error, or the extractor's.
+enum FetchError {
+    Provider(ProviderError),
+    File(FileErrorType, String),
+}
+
 /// A failure that ends a run early.
 enum RunError {
     Provider(ProviderError),
@@ -648,18 +718,31 @@ impl From<ProviderError> for RunError {
     }
 }
 
+impl From<crate::store::StoreError> for RunError {
+    fn from(e: crate::store::StoreError) -> Self {
+        RunError::Stop(e.into())
+    }
+}
+
 impl From<Stop> for RunError {
     fn from(s: Stop) -> Self {
         RunError::Stop(s)
     }
 }
 
-fn same_version(item: &RemoteItem, known: &IndexedItem) -> bool {
-    item.version.is_some() && item.version == known.version
+/// Whether `item` lies in one of the selected folders (directly, or below
+/// one that includes its subfolders).
+fn in_selection(item: &RemoteItem, selection: &[SourcePath]) -> bool {
+    selection.iter().any(|source| {
+        let folder = source.path.trim_end_matches('/');
+        item.path.strip_prefix(folder).and_then(|rest| rest.strip_prefix('/')).is_some_and(|rest| {
+            !rest.is_empty() && (source.include_subfolders || !rest.contains('/'))
+        })
+    })
 }
 
-fn file_error(e: ProviderError) -> (FileErrorType, String) {
-    (e.kind().file_error_type(), e.message().to_string())
+fn same_version(item: &RemoteItem, known: &IndexedItem) -> bool {
+    item.version.is_some() && item.version == known.version
 }
 
 /// What the user reads when a run fails because of the provider.

@@ -75,7 +75,15 @@ pub enum Stop {
 
 impl From<StoreError> for Stop {
     fn from(e: StoreError) -> Self {
-        Stop::Failed(format!("the store failed: {e}"))
+        match e {
+            // The database is restarting or unreachable: not the job's fault.
+            // Stop writing; the job resumes from its checkpoint after its lease.
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %e, "the store is unreachable; leaving the job to be resumed");
+                Stop::Abandoned
+            }
+            e => Stop::Failed(format!("the store failed: {e}")),
+        }
     }
 }
 

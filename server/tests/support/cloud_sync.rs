@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use app::model::*;
 use app::port::{Caller, ServicePort};
-use cloud_sources::config::ProviderSettings;
+use cloud_sources::config::{ProviderSettings, Settings};
 use cloud_sources::oauth::client::TokenSet;
 use cloud_sources::sandbox::{
     OAuthClient, Provider as Cloud, SandboxAccount, SandboxOptions, SandboxServer, spawn,
@@ -29,6 +29,15 @@ pub struct CloudWorld {
 }
 
 pub async fn cloud_world(provider: ProviderId, cloud: Cloud) -> CloudWorld {
+    cloud_world_with(provider, cloud, |_| {}).await
+}
+
+/// Like [`cloud_world`], with more settings of the app (timeouts, retries…).
+pub async fn cloud_world_with(
+    provider: ProviderId,
+    cloud: Cloud,
+    more: impl FnOnce(&mut Settings),
+) -> CloudWorld {
     let server = spawn(SandboxOptions::default()).await.unwrap();
     let client_id = format!("{}-sync-tests", provider.as_str());
     server.sandbox().register_client(OAuthClient {
@@ -54,6 +63,7 @@ pub async fn cloud_world(provider: ProviderId, cloud: Cloud) -> CloudWorld {
                 ..Default::default()
             },
         );
+        more(settings);
     })
     .await;
     let account = server.account(cloud, "alice").unwrap();
@@ -75,8 +85,15 @@ impl CloudWorld {
             .import_oauth(caller, self.provider, "Cloud files", &tokens, BTreeMap::new())
             .await
             .expect("connection");
-        let browsed =
+        let mut browsed =
             ServicePort::browse(&**service, caller, &connection.id, None).await.expect("browse");
+        // Drive lists its drives first: `/Projects` is in My Drive.
+        if let Some(my_drive) = browsed.entries.iter().find(|e| e.name == "My Drive") {
+            let folder = Some(my_drive.remote_id.clone());
+            browsed = ServicePort::browse(&**service, caller, &connection.id, folder)
+                .await
+                .expect("browse My Drive");
+        }
         let projects = browsed
             .entries
             .iter()
@@ -99,7 +116,7 @@ impl CloudWorld {
         (connection, config)
     }
 
-    fn id(&self, path: &str) -> String {
+    pub fn id(&self, path: &str) -> String {
         self.account.item(path).unwrap_or_else(|| panic!("{path} exists")).id
     }
 }

@@ -71,6 +71,19 @@ impl GraphFactory {
         Ok(Self { flavor, api_base: api_base.trim_end_matches('/').to_string(), no_redirects })
     }
 
+    /// How long a request on the redirect-less client (downloads) may receive nothing,
+    /// like the shared client's `sync.request_timeout_secs`.
+    pub fn with_read_timeout(
+        mut self,
+        timeout: std::time::Duration,
+    ) -> Result<Self, reqwest::Error> {
+        self.no_redirects = super::http::HttpDeps::default_client_builder()
+            .read_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(self)
+    }
+
     fn provider_id(&self) -> ProviderId {
         match self.flavor {
             GraphFlavor::OneDrive => ProviderId::OneDrive,
