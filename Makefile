@@ -10,3 +10,8 @@ test:
 # Crash tests (minutes): the server killed with SIGKILL mid-sync, restarted.
 chaos:
 	@scripts/chaos.sh
+
+# Fuzzing (FUZZ_SECONDS per target, default 60): the parsers of provider answers,
+# e-mail, schedules, globs and documents. Crashes are kept as regression tests.
+fuzz:
+	@scripts/fuzz.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs whatever is missing to run (`install.sh run`), test (`install.sh test`)
-# or benchmark (`install.sh bench`) the app. Idempotent, and silent when nothing
+# Installs whatever is missing to run (`install.sh run`), test (`install.sh test`),
+# benchmark (`install.sh bench`) or fuzz (`install.sh fuzz`) the app. Idempotent, and silent when nothing
 # is missing. Only package registries are used (Debian, crates.io, npm, PyPI,
 # rustup): nothing is fetched from GitHub or a CDN.
 set -euo pipefail
@@ -15,7 +15,9 @@ case "$PROFILE" in
   run) ;;
   test) apt_packages=(chromium dovecot-imapd rclone poppler-utils) ;;
   bench) apt_packages=(chromium dovecot-imapd rclone poppler-utils wrk valgrind) ;;
-  *) echo "usage: install.sh run|test|bench" >&2; exit 2 ;;
+  # libFuzzer is C++, built by libfuzzer-sys.
+  fuzz) apt_packages=(g++) ;;
+  *) echo "usage: install.sh run|test|bench|fuzz" >&2; exit 2 ;;
 esac
 
 # Debian packages.
@@ -30,6 +32,19 @@ if ((${#missing[@]})); then
     as_root apt-get update -qq >/dev/null
     as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
+fi
+
+# Fuzzing needs only a nightly toolchain (sanitizers) and cargo-fuzz.
+if [ "$PROFILE" = fuzz ]; then
+  if ! rustup toolchain list | grep -q '^nightly-'; then
+    say "rustup toolchain nightly"
+    rustup toolchain install nightly --profile minimal >/dev/null 2>&1
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    say "cargo-fuzz (takes a while, once)"
+    CARGO_TARGET_DIR="$CACHE/tool-build" cargo install cargo-fuzz --locked --quiet
+  fi
+  exit 0
 fi
 
 # The WebAssembly target.

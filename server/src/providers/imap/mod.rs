@@ -12,11 +12,11 @@
 //! incremental sync of many mailboxes pays for TLS and login once; a session
 //! that sat idle is checked with NOOP before it is reused.
 
-mod message;
-mod parse;
+pub mod message;
+pub mod parse;
 mod session;
 mod sync;
-mod uidset;
+pub mod uidset;
 
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
