@@ -10,3 +10,7 @@ test:
 # Crash tests (minutes): the server killed with SIGKILL mid-sync, restarted.
 chaos:
 	@scripts/chaos.sh
+
+# Benchmarks (tens of minutes, release build): one table, quoted in BENCHMARKS.md.
+bench:
+	@scripts/bench.sh
