@@ -369,7 +369,7 @@ impl Server {
         let input = SyncConfigInput {
             connection_id: connection.clone(),
             profile_key: "bench".into(),
-            name: folder.into(),
+            name: folder,
             source_paths: vec![SourcePath {
                 path: entry.path.clone(),
                 remote_id: entry.remote_id.clone(),
@@ -477,7 +477,7 @@ fn fill(prose: &mut Prose, target: usize, markdown: bool) -> Vec<u8> {
     }
     while out.len() < target {
         out.push_str(&prose.sentence());
-        out.push(if out.len() % 7 == 0 { '\n' } else { ' ' });
+        out.push(if out.len().is_multiple_of(7) { '\n' } else { ' ' });
     }
     out.into_bytes()
 }
