@@ -15,3 +15,7 @@ chaos:
 # e-mail, schedules, globs and documents. Crashes are kept as regression tests.
 fuzz:
 	@scripts/fuzz.sh
+
+# Benchmarks (tens of minutes, release build): one table, quoted in BENCHMARKS.md.
+bench:
+	@scripts/bench.sh

@@ -43,6 +43,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Cloud Sources is listening on {url}");
             app.run_until_stopped().await
         }
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox { addr } => {
+            telemetry::init(&settings.log, std::io::stderr);
+            let options = cloud_sources::sandbox::SandboxOptions::default();
+            let server = cloud_sources::sandbox::spawn_on(addr, options).await?;
+            println!("{}", server.base_url());
+            tokio::signal::ctrl_c().await?;
+            drop(server);
+            Ok(())
+        }
         tool => {
             // Tools print their results on stdout; logs go to stderr, warnings only.
             settings.log.filter = "warn".into();

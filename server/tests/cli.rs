@@ -144,3 +144,51 @@ async fn operators_manage_users_connections_syncs_and_documents_from_the_command
             .ok
     );
 }
+
+/// `cloud-sources sandbox` serves the simulators in their own process (benchmarks measure
+/// the server's memory without them): it prints its base URL, and the control API and a
+/// provider API answer there.
+#[tokio::test]
+async fn the_sandbox_runs_as_its_own_process() {
+    use std::io::{BufRead, BufReader};
+    let port = support::peers::free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_cloud-sources"))
+        .args(["sandbox", "--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the binary runs");
+    let mut child = support::peers::ChildGuard(child);
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim();
+    assert_eq!(base, format!("http://127.0.0.1:{port}/sandbox"));
+
+    let http = reqwest::Client::new();
+    let account: serde_json::Value = http
+        .post(format!("{base}/_control/accounts"))
+        .json(&serde_json::json!({"provider": "google", "username": "alice"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(account["root_id"].is_string(), "{account}");
+    let tokens: serde_json::Value = http
+        .post(format!("{base}/_control/accounts/google/alice/tokens"))
+        .json(&serde_json::json!({"client_id": "cli-test"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed = http
+        .get(format!("{base}/google/drive/v3/files"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200, "{}", listed.text().await.unwrap());
+}

@@ -53,6 +53,14 @@ pub enum Command {
     /// Inspect indexed documents.
     #[command(subcommand)]
     Documents(DocumentsCommand),
+    /// Serve only the provider simulators (Drive, Graph, Dropbox, Atlassian and their OAuth
+    /// servers) under /sandbox, in their own process; their control API is open, so keep
+    /// it on loopback. Prints the base URL, then serves until stopped.
+    #[cfg(feature = "sandbox")]
+    Sandbox {
+        #[arg(long, default_value = "127.0.0.1:3100")]
+        addr: std::net::SocketAddr,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +197,8 @@ pub async fn run_tool(service: &Arc<Service>, command: Command) -> anyhow::Resul
             tools::documents(service, &config_id, json).await?
         }
         Command::Serve => unreachable!("handled by main"),
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox { .. } => unreachable!("handled by main"),
         Command::User(UserCommand::Add { name, admin, password_stdin: _ }) => {
             let password = read_password()?;
             let user = service.create_user(&name, Some(&password), admin).await?;

@@ -372,8 +372,14 @@ impl Drop for SandboxServer {
 
 /// Serves a fresh sandbox on a loopback port (for tests and benchmarks).
 pub async fn spawn(options: SandboxOptions) -> std::io::Result<SandboxServer> {
+    spawn_on(SocketAddr::from(([127, 0, 0, 1], 0)), options).await
+}
+
+/// Serves a fresh sandbox on `addr` (`cloud-sources sandbox`: the simulators in their own
+/// process, so a benchmark measures the server's memory without the simulated clouds').
+pub async fn spawn_on(addr: SocketAddr, options: SandboxOptions) -> std::io::Result<SandboxServer> {
     let sandbox = Sandbox::new(options);
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let app = Router::new().nest("/sandbox", sandbox.router());
     let (tx, rx) = oneshot::channel::<()>();

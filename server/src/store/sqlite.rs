@@ -147,7 +147,21 @@ CREATE TABLE IF NOT EXISTS source_documents (
     UNIQUE (config_id, remote_id)
 );
 CREATE INDEX IF NOT EXISTS documents_user ON source_documents(user_id, indexed_at);
+-- Covers the dashboard's count and total size: without it every dashboard view read
+-- every document row (text and chunks included) of the user.
+CREATE INDEX IF NOT EXISTS documents_user_size ON source_documents(user_id, size_bytes);
 "#;
+
+/// The documents of remote item `?3`: the item itself and those derived from it
+/// (`<id>#…`, attachments). The range lets SQLite search the `(config_id, remote_id)`
+/// index; without it every call read every document of the configuration, which made
+/// a full sync quadratic (the exact test alone cannot use an index).
+const SAME_ITEM: &str = "remote_id >= ?3 AND remote_id < ?3 || '$'
+    AND (remote_id = ?3 OR substr(remote_id, 1, length(?3) + 1) = ?3 || '#')";
+
+/// A user's indexed documents and their total size (answered from `documents_user_size`).
+const DOCUMENT_TOTALS: &str =
+    "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM source_documents WHERE user_id = ?1";
 
 pub struct SqliteStore {
     db: Arc<Db>,
@@ -1703,13 +1717,12 @@ impl Store for SqliteStore {
         let (user, config, ids) = (user_id.0.clone(), config_id.0.clone(), remote_ids.to_vec());
         self.transaction(move |tx| {
             // `<id>#…` are documents derived from `<id>` (attachments).
-            let mut stmt = tx.prepare_cached(
-                "DELETE FROM source_documents WHERE config_id = ?1 AND user_id = ?3
-                   AND (remote_id = ?2 OR substr(remote_id, 1, length(?2) + 1) = ?2 || '#')",
-            )?;
+            let mut stmt = tx.prepare_cached(&format!(
+                "DELETE FROM source_documents WHERE config_id = ?1 AND user_id = ?2 AND {SAME_ITEM}"
+            ))?;
             let mut deleted = 0;
             for id in &ids {
-                deleted += stmt.execute(params![config, id, user])? as u64;
+                deleted += stmt.execute(params![config, user, id])? as u64;
             }
             Ok(deleted)
         })
@@ -1729,10 +1742,9 @@ impl Store for SqliteStore {
         let (user, config, ids, mark) =
             (user_id.0.clone(), config_id.0.clone(), remote_ids.to_vec(), mark.to_string());
         self.transaction(move |tx| {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE source_documents SET sweep_mark = ?4 WHERE config_id = ?1 AND user_id = ?2
-                   AND (remote_id = ?3 OR substr(remote_id, 1, length(?3) + 1) = ?3 || '#')",
-            )?;
+            let mut stmt = tx.prepare_cached(&format!(
+                "UPDATE source_documents SET sweep_mark = ?4 WHERE config_id = ?1 AND user_id = ?2 AND {SAME_ITEM}"
+            ))?;
             for id in &ids {
                 stmt.execute(params![config, user, id, mark])?;
             }
@@ -1895,7 +1907,7 @@ impl Store for SqliteStore {
                 "SELECT COUNT(*) FROM sync_jobs WHERE user_id = ?1 AND status IN ('pending', 'running')",
             )?;
             let (files, bytes): (i64, i64) = conn.query_row(
-                "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0) FROM source_documents WHERE user_id = ?1",
+                DOCUMENT_TOTALS,
                 [&user],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
@@ -1913,5 +1925,56 @@ impl Store for SqliteStore {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Vec<String> {
+        conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(params, |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_dashboard_totals_read_only_an_index() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        let plan = plan(&conn, DOCUMENT_TOTALS, ["u1"]);
+        assert!(
+            plan.iter().any(|step| step.contains("COVERING INDEX documents_user_size")),
+            "{plan:?}"
+        );
+    }
+
+    #[test]
+    fn one_item_s_documents_are_found_through_the_index() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        let sql = format!(
+            "SELECT remote_id FROM source_documents WHERE config_id = ?1 AND user_id = ?2 AND {SAME_ITEM}"
+        );
+        let plan = plan(&conn, &sql, ["c", "u", "a"]);
+        assert!(plan.iter().any(|step| step.contains("remote_id>? AND remote_id<?")), "{plan:?}");
+
+        // The item and what derives from it; not its neighbours in the sort order.
+        let insert = "INSERT INTO source_documents (id, user_id, config_id, remote_id, path, name,
+                      content_hash, size_bytes, indexed_at, doc) VALUES (?1, 'u', 'c', ?1, '', '', '', 0, 0, '{}')";
+        for id in ["/x/a", "/x/a#1", "/x/a#2/b", "/x/a b", "/x/a!", "/x/a$", "/x/ab", "/x/"] {
+            conn.execute(insert, [id]).unwrap();
+        }
+        let found: Vec<String> = conn
+            .prepare(&sql)
+            .unwrap()
+            .query_map(["c", "u", "/x/a"], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(found, ["/x/a", "/x/a#1", "/x/a#2/b"]);
     }
 }
