@@ -25,9 +25,13 @@ use cloud_sources::providers::{ProviderError, RemoteItem};
 use cloud_sources::sync::{filters, schedule};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
+/// One fuzz target: reads an input and says what it made of it, or why it
+/// refused it.
+pub type Target = fn(&[u8]) -> Result<String, String>;
+
 /// The targets, by name (the binaries in `fuzz_targets/`, the folders of
 /// `corpus/` and `regressions/`).
-pub const TARGETS: &[(&str, fn(&[u8]) -> Result<String, String>)] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("webdav_propfind", webdav_propfind),
     ("provider_json", provider_json),
     ("imap_response", imap_response),
