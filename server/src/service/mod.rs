@@ -39,6 +39,7 @@ pub struct Service {
     pub vault: Arc<Vault>,
     pub providers: Arc<Providers>,
     pub tokens: Arc<TokenManager>,
+    pub alerts: Arc<crate::alerts::Alerts>,
     pub limiter: LoginLimiter,
     /// Live job events for the UI.
     pub events: Arc<crate::sync::events::EventBus>,
@@ -78,6 +79,7 @@ impl Service {
             Arc::new(HostGuard::new(&settings.security.allow_hosts).map_err(anyhow::Error::msg)?);
         let client =
             HttpDeps::default_client_builder().build().context("cannot build the HTTP client")?;
+        let http_client = client.clone();
         let http = HttpDeps::new(client, RetryPolicy::default()).with_guard(guard);
         let providers = Providers::new(&settings, http, factories);
         store
@@ -102,7 +104,9 @@ impl Service {
                 Some((id, Arc::new(OAuthClient::new(spec, redirect, oauth_http.clone()))))
             })
             .collect();
-        let tokens = TokenManager::new(store.clone(), vault.clone(), clients);
+        let alerts =
+            Arc::new(crate::alerts::Alerts::new(&settings.alerts.webhook_url, http_client.clone()));
+        let tokens = TokenManager::new(store.clone(), vault.clone(), clients, alerts.clone());
 
         let service = Arc::new(Self {
             settings: Arc::new(settings),
@@ -110,6 +114,7 @@ impl Service {
             vault,
             providers: Arc::new(providers),
             tokens,
+            alerts,
             limiter: LoginLimiter::default(),
             events: Arc::default(),
             job_wakeup: tokio::sync::Notify::new(),

@@ -29,6 +29,15 @@ pub struct CloudWorld {
 }
 
 pub async fn cloud_world(provider: ProviderId, cloud: Cloud) -> CloudWorld {
+    cloud_world_with(provider, cloud, |_| {}).await
+}
+
+/// [`cloud_world`] with more settings (e.g. an alert webhook).
+pub async fn cloud_world_with(
+    provider: ProviderId,
+    cloud: Cloud,
+    configure: impl FnOnce(&mut cloud_sources::config::Settings),
+) -> CloudWorld {
     let server = spawn(SandboxOptions::default()).await.unwrap();
     let client_id = format!("{}-sync-tests", provider.as_str());
     server.sandbox().register_client(OAuthClient {
@@ -54,6 +63,7 @@ pub async fn cloud_world(provider: ProviderId, cloud: Cloud) -> CloudWorld {
                 ..Default::default()
             },
         );
+        configure(settings);
     })
     .await;
     let account = server.account(cloud, "alice").unwrap();
@@ -64,6 +74,10 @@ impl CloudWorld {
     /// A connection from freshly issued tokens and a configuration of `/Projects`.
     pub async fn configure(&self, caller: &Caller) -> (Connection, SyncConfiguration) {
         let issued = self.account.issue_tokens(&self.client_id);
+        super::recording::register_secret(&issued.access_token);
+        if let Some(refresh) = &issued.refresh_token {
+            super::recording::register_secret(refresh);
+        }
         let tokens = TokenSet {
             access_token: SecretText::new(issued.access_token),
             refresh_token: issued.refresh_token.map(SecretText::new),
