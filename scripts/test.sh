@@ -70,6 +70,9 @@ browser_tests() {
   local data; data=$(mktemp -d)
   # The accounts the tests sign in with, created with the CLI before the server starts.
   export E2E_ALICE_PASSWORD=alice-e2e-password E2E_BOB_PASSWORD=bob-e2e-password E2E_CAROL_PASSWORD=carol-e2e-password
+  # Registered for the secret scan: none may appear in the server's log.
+  mkdir -p "$LOGS/secrets"
+  printf '%s\n' "$E2E_ALICE_PASSWORD" "$E2E_BOB_PASSWORD" "$E2E_CAROL_PASSWORD" >"$LOGS/secrets/e2e.txt"
   CLOUD_SOURCES__DATA_DIR="$data" "$E2E_BIN" user add alice --password-stdin <<<"$E2E_ALICE_PASSWORD" >/dev/null
   CLOUD_SOURCES__DATA_DIR="$data" "$E2E_BIN" user add bob --password-stdin <<<"$E2E_BOB_PASSWORD" >/dev/null
   CLOUD_SOURCES__DATA_DIR="$data" "$E2E_BIN" user add carol --password-stdin <<<"$E2E_CAROL_PASSWORD" >/dev/null
@@ -104,11 +107,20 @@ if [ "${1:-}" = browser ]; then
   exit 0
 fi
 
+# Each run scans only what it produced: the Rust tests' logs and answers
+# (test-logs/rust) and the secrets registered for them start empty.
+fresh_logs() { rm -rf "$LOGS/rust" "$LOGS/secrets"; mkdir -p "$LOGS/rust" "$LOGS/secrets"; }
+# Any registered secret (passwords, tokens, client secrets, API keys the tests
+# used) in any log or recorded answer fails the run, naming the file.
+scan_secrets() { python3 "$ROOT/scripts/scan-secrets.py" "$LOGS"; }
+
 phase "install missing tools" scripts/install.sh test
 phase "format check" cargo fmt --all --check
 phase "clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings
 phase "build site (cargo leptos build)" build_site
 phase "start MongoDB peer (secantusdb)" start_mongodb
+fresh_logs
 phase "rust tests" cargo test -p app -p server --quiet
 phase "browser tests (Playwright)" browser_tests
+phase "secret scan of logs and answers" scan_secrets
 phase_summary

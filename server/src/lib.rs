@@ -1,6 +1,7 @@
 //! RecallHub Cloud Sources server: configuration, HTTP application, and the engine
 //! (store, vault, providers, sync) behind the service port.
 
+pub mod alerts;
 pub mod auth;
 pub mod cli;
 pub mod config;

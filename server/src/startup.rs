@@ -68,6 +68,13 @@ impl Application {
         &self.service
     }
 
+    /// Wraps the whole HTTP application, e.g. in a layer that records every
+    /// answer (the test suite's secret scan does).
+    pub fn map_router(mut self, wrap: impl FnOnce(Router) -> Router) -> Self {
+        self.router = wrap(self.router);
+        self
+    }
+
     /// Serves until SIGINT or SIGTERM, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.run_with_shutdown(shutdown_signal()).await

@@ -6,41 +6,13 @@
 
 mod support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use app::model::{AuthType, Connection, ConnectionStatus, ProviderId};
-use cloud_sources::config::{LogFormat, LogSettings, ProviderSettings};
+use cloud_sources::config::ProviderSettings;
 use cloud_sources::providers::Credentials;
 use cloud_sources::secrets;
 use support::app::TestApp;
 use support::peers::{OidcProvider, free_port};
-
-/// Everything the server logged in this test binary.
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = Capture(buffer.clone());
-        let settings = LogSettings { filter: "debug".into(), format: LogFormat::Text };
-        cloud_sources::telemetry::init(&settings, move || writer.clone());
-        buffer
-    })
-    .clone()
-}
-
-#[derive(Clone)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use support::recording::captured_logs;
 
 struct Setup {
     app: TestApp,

@@ -20,6 +20,7 @@ use app::model::{ConnectionId, ConnectionStatus, ProviderId, SecretText, Timesta
 use async_trait::async_trait;
 
 use super::client::{OAuthClient, OAuthError, TokenSet};
+use crate::alerts::Alerts;
 use crate::providers::{AccessTokens, Credentials, ErrorKind, ProviderError, ProviderResult};
 use crate::secrets;
 use crate::store::{ConnectionRecord, CredentialsUpdate, OAuthMetadata, Store, StoreError};
@@ -39,6 +40,7 @@ pub struct TokenManager {
     store: Arc<dyn Store>,
     vault: Arc<Vault>,
     clients: HashMap<ProviderId, Arc<OAuthClient>>,
+    alerts: Arc<Alerts>,
     connections: Mutex<HashMap<ConnectionId, Arc<ConnectionTokens>>>,
     pub counters: Arc<TokenCounters>,
 }
@@ -48,11 +50,13 @@ impl TokenManager {
         store: Arc<dyn Store>,
         vault: Arc<Vault>,
         clients: HashMap<ProviderId, Arc<OAuthClient>>,
+        alerts: Arc<Alerts>,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
             vault,
             clients,
+            alerts,
             connections: Mutex::default(),
             counters: Arc::default(),
         })
@@ -177,7 +181,10 @@ impl ConnectionTokens {
             secrets::open_refresh_token(&manager.vault, &record).map_err(vault_error)?
         else {
             return Err(self
-                .expire("the access token expired and there is no refresh token; reconnect")
+                .expire(
+                    &record,
+                    "the access token expired and there is no refresh token; reconnect",
+                )
                 .await);
         };
         manager.counters.refreshes.fetch_add(1, Ordering::Relaxed);
@@ -236,7 +243,7 @@ impl ConnectionTokens {
                 manager.counters.failures.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(connection_id = %self.connection_id, provider = %self.provider, %detail, "refresh token rejected");
                 Err(self
-                    .expire(&format!(
+                    .expire(&current, &format!(
                         "{} no longer accepts this connection's sign-in (it expired or was revoked); reconnect",
                         self.provider.display_name()
                     ))
@@ -255,6 +262,9 @@ impl ConnectionTokens {
                         Timestamp::now(),
                     )
                     .await;
+                if record.status == ConnectionStatus::Active {
+                    manager.alerts.connection(&record, ConnectionStatus::Error, &message);
+                }
                 Err(ProviderError::new(ErrorKind::AuthExpired, message))
             }
             Err(e @ OAuthError::Unavailable(_)) => {
@@ -264,7 +274,9 @@ impl ConnectionTokens {
         }
     }
 
-    async fn expire(&self, message: &str) -> ProviderError {
+    /// Marks the connection expired; `record` is its latest state, so the alert
+    /// goes out once, when it stops working.
+    async fn expire(&self, record: &ConnectionRecord, message: &str) -> ProviderError {
         if let Err(e) = self
             .manager
             .store
@@ -278,6 +290,8 @@ impl ConnectionTokens {
             .await
         {
             tracing::error!(error = %e, "cannot mark the connection expired");
+        } else if !record.status.needs_reconnect() {
+            self.manager.alerts.connection(record, ConnectionStatus::Expired, message);
         }
         ProviderError::new(ErrorKind::AuthExpired, message)
     }

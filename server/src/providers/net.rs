@@ -10,6 +10,7 @@
 //!   check and the connect), a check of literal IP hosts (which bypass DNS; the
 //!   `url` crate normalizes decimal and hex spellings such as `2130706433` and
 //!   `0x7f.1`), and the same checks on every redirect.
+//!   Proxies from the environment (`HTTP_PROXY`, …) are not used for these hosts.
 //! - IMAP: [`HostGuard::resolve`] returns only vetted socket addresses to connect to.
 
 use std::fmt;
@@ -163,6 +164,9 @@ impl HostGuard {
     pub fn client_builder(self: &Arc<Self>) -> reqwest::ClientBuilder {
         let redirect_guard = self.clone();
         super::http::HttpDeps::default_client_builder()
+            // Through an HTTP proxy from the environment, the proxy would resolve
+            // and connect, and the guard would only ever see the proxy's address.
+            .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver { guard: self.clone() }))
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() >= 5 {

@@ -51,8 +51,15 @@ impl Service {
     /// A provider for a stored connection.
     pub fn provider_for(&self, record: &ConnectionRecord) -> AppResult<Arc<dyn Provider>> {
         let factory = self.factory(record.provider)?;
-        let credentials = secrets::open_credentials(&self.vault, record)
-            .map_err(|e| internal("cannot open a connection's credentials", e))?;
+        let credentials = secrets::open_credentials(&self.vault, record).map_err(|e| {
+            // A damaged blob, one sealed for another record, or a key that is
+            // gone: the user can fix it by reconnecting, so say so.
+            tracing::error!(connection_id = %record.id, error = %e, "cannot open a connection's credentials");
+            AppError::Conflict(
+                "the stored credentials of this connection cannot be read; reconnect this source"
+                    .into(),
+            )
+        })?;
         let auth = match credentials {
             Credentials::OAuth { extra, .. } => {
                 ProviderAuth::OAuth { tokens: self.tokens.tokens(record), extra: extra.clone() }
@@ -184,6 +191,7 @@ impl Service {
                     now(),
                 )
                 .await?;
+            self.alerts.connection(&record, ConnectionStatus::Error, &outcome.message);
         }
         Ok(outcome)
     }

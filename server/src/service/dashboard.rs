@@ -3,7 +3,6 @@
 use app::error::{AppError, AppResult};
 use app::model::*;
 use app::port::Caller;
-use serde_json::json;
 
 use super::Service;
 use crate::store::StoreError;
@@ -144,57 +143,15 @@ impl Service {
         }
     }
 
-    /// A configuration that keeps failing: POSTed to the alert webhook when one
-    /// is configured (once, when the streak reaches the threshold).
+    /// A configuration that keeps failing: alerted once, when the streak
+    /// reaches the threshold the dashboard flags.
     pub async fn alert_failure(&self, config: &SyncConfiguration, stats: &ConfigStats) {
-        if stats.consecutive_failures != FAILURE_ALERT_THRESHOLD {
-            return;
+        if stats.consecutive_failures == FAILURE_ALERT_THRESHOLD {
+            self.alerts.sync_failing(
+                config,
+                stats.consecutive_failures,
+                stats.last_error.as_deref(),
+            );
         }
-        tracing::warn!(config_id = %config.id, failures = stats.consecutive_failures, "sync keeps failing");
-        self.send_alert(json!({
-            "kind": "sync_failing",
-            "user_id": config.user_id,
-            "config_id": config.id,
-            "config_name": config.name,
-            "consecutive_failures": stats.consecutive_failures,
-            "last_error": stats.last_error,
-        }));
-    }
-
-    /// A connection that needs the user: expired, revoked, or failing.
-    pub fn alert_connection(
-        &self,
-        user_id: &UserId,
-        connection_id: &ConnectionId,
-        status: ConnectionStatus,
-        message: &str,
-    ) {
-        self.send_alert(json!({
-            "kind": "connection_needs_attention",
-            "user_id": user_id,
-            "connection_id": connection_id,
-            "status": status.as_str(),
-            "message": message,
-        }));
-    }
-
-    fn send_alert(&self, body: serde_json::Value) {
-        let url = self.settings.alerts.webhook_url.trim().to_string();
-        if url.is_empty() {
-            return;
-        }
-        let client = self.providers.http.client.clone();
-        tokio::spawn(async move {
-            match client.post(&url).json(&body).send().await {
-                Ok(response) if response.status().is_success() => {}
-                Ok(response) => tracing::warn!(
-                    status = response.status().as_u16(),
-                    "the alert webhook refused an alert"
-                ),
-                Err(e) => {
-                    tracing::warn!(error = %e.without_url(), "the alert webhook cannot be reached")
-                }
-            }
-        });
     }
 }

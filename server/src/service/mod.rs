@@ -39,6 +39,7 @@ pub struct Service {
     pub vault: Arc<Vault>,
     pub providers: Arc<Providers>,
     pub tokens: Arc<TokenManager>,
+    pub alerts: Arc<crate::alerts::Alerts>,
     pub limiter: LoginLimiter,
     /// Live job events for the UI.
     pub events: Arc<crate::sync::events::EventBus>,
@@ -80,6 +81,7 @@ impl Service {
             .read_timeout(Duration::from_secs(settings.sync.request_timeout_secs.max(1)))
             .build()
             .context("cannot build the HTTP client")?;
+        let http_client = client.clone();
         let retry =
             RetryPolicy { max_retries: settings.sync.request_retries, ..RetryPolicy::default() };
         let http = HttpDeps::new(client, retry).with_guard(guard);
@@ -106,7 +108,9 @@ impl Service {
                 Some((id, Arc::new(OAuthClient::new(spec, redirect, oauth_http.clone()))))
             })
             .collect();
-        let tokens = TokenManager::new(store.clone(), vault.clone(), clients);
+        let alerts =
+            Arc::new(crate::alerts::Alerts::new(&settings.alerts.webhook_url, http_client.clone()));
+        let tokens = TokenManager::new(store.clone(), vault.clone(), clients, alerts.clone());
 
         let service = Arc::new(Self {
             settings: Arc::new(settings),
@@ -114,6 +118,7 @@ impl Service {
             vault,
             providers: Arc::new(providers),
             tokens,
+            alerts,
             limiter: LoginLimiter::default(),
             events: Arc::default(),
             job_wakeup: tokio::sync::Notify::new(),

@@ -175,6 +175,13 @@ impl Executor {
                                 Timestamp::now(),
                             )
                             .await;
+                        if connection.status == ConnectionStatus::Active {
+                            self.service.alerts.connection(
+                                &connection,
+                                ConnectionStatus::Error,
+                                &message,
+                            );
+                        }
                     }
                     return Err(Stop::Failed(message));
                 }

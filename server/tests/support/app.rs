@@ -47,7 +47,14 @@ impl TestApp {
         factories: Vec<Arc<dyn ProviderFactory>>,
         data_dir: tempfile::TempDir,
     ) -> Self {
-        let app = Application::build_with(settings, factories).await.expect("app builds");
+        // Logs and answers are kept for the secret scan, with the secrets to look for.
+        super::recording::captured_logs();
+        super::recording::register_secret(PASSWORD);
+        super::recording::register_settings_secrets(&settings);
+        let app =
+            Application::build_with(settings, factories).await.expect("app builds").map_router(
+                |router| router.layer(axum::middleware::from_fn(super::recording::record_response)),
+            );
         let base = format!("http://{}", app.local_addr());
         let service = app.service().clone();
         tokio::spawn(app.run_with_shutdown(std::future::pending()));

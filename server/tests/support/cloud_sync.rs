@@ -74,6 +74,10 @@ impl CloudWorld {
     /// A connection from freshly issued tokens and a configuration of `/Projects`.
     pub async fn configure(&self, caller: &Caller) -> (Connection, SyncConfiguration) {
         let issued = self.account.issue_tokens(&self.client_id);
+        super::recording::register_secret(&issued.access_token);
+        if let Some(refresh) = &issued.refresh_token {
+            super::recording::register_secret(refresh);
+        }
         let tokens = TokenSet {
             access_token: SecretText::new(issued.access_token),
             refresh_token: issued.refresh_token.map(SecretText::new),

@@ -8,5 +8,6 @@ pub mod cloud_sync;
 pub mod fixtures;
 pub mod peers;
 pub mod provider_conformance;
+pub mod recording;
 pub mod sandboxed;
 pub mod sync;

@@ -140,6 +140,7 @@ pub struct WebdavServer {
 
 impl WebdavServer {
     pub fn start(kind: WebdavKind, dir: &std::path::Path) -> Self {
+        super::recording::register_secret(WEBDAV_PASSWORD);
         let port = free_port();
         let config = tempfile::tempdir().expect("temp dir");
         let base = format!("/remote.php/dav/files/{WEBDAV_USER}");
