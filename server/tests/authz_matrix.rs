@@ -27,6 +27,9 @@ const API: &str = "/api/v1/cloud-sources";
 enum Expect {
     /// The first user's record is not there for them: 404.
     NotFound,
+    /// The first user's id named inside a request body (a new configuration on
+    /// their connection): the same validation error as an id that does not exist.
+    NoSuchConnection,
     /// An operation on the caller's own data (lists, creation, the catalogue):
     /// whatever it answers, nothing of the first user's shows or changes.
     Own,
@@ -141,9 +144,13 @@ fn rest_call(method: &str, path: &str, alice: &Alice) -> Option<RestCall> {
             "/me" | "/providers" | "/connections" | "/sync-configs" | "/tokens" | "/dashboard"
             | "/events",
         ) => (String::new(), None, Own),
-        ("post", "/connections" | "/connections/test") => {
-            (String::new(), Some(json!({"provider": "webdav", "display_name": "mine"})), Own)
-        }
+        ("post", "/connections" | "/connections/test") => (
+            String::new(),
+            Some(
+                json!({"provider": "owncloud", "display_name": "mine", "auth_type": "password", "credentials": {}}),
+            ),
+            Own,
+        ),
         ("post", "/tokens") => (String::new(), Some(json!({"name": "bob's"})), Own),
         ("post", "/schedule/preview") => (String::new(), Some(json!(Schedule::default())), Own),
         ("post", "/sync-configs/run-all") => (String::new(), None, Own),
@@ -157,7 +164,7 @@ fn rest_call(method: &str, path: &str, alice: &Alice) -> Option<RestCall> {
             (String::new(), None, NotFound)
         }
         ("post", "/sync-configs" | "/sync-configs/preview") => {
-            (String::new(), Some(config_input(alice)), NotFound)
+            (String::new(), Some(config_input(alice)), NoSuchConnection)
         }
         ("put", "/sync-configs/{id}") => (String::new(), Some(config_input(alice)), NotFound),
         (
@@ -237,7 +244,7 @@ fn fn_call(path: &str, alice: &Alice) -> Option<FnCall> {
         | "sync_connections" => (String::new(), false, Own),
         "create_api_token" => (form(&[("name", "bob's".into())]), false, Own),
         "create_connection" | "test_credentials" => (
-            json!({"input": {"provider": "webdav", "display_name": "mine"}}).to_string(),
+            json!({"input": {"provider": "owncloud", "display_name": "mine", "auth_type": "password", "credentials": {}}}).to_string(),
             true,
             Own,
         ),
@@ -254,8 +261,9 @@ fn fn_call(path: &str, alice: &Alice) -> Option<FnCall> {
         "run_config" => (form(&[("id", config), ("full", "true".into())]), false, NotFound),
         "job_history" => (form(&[("id", config), ("page", "1".into())]), false, NotFound),
         "job_detail" | "cancel_job" => (form(&[("id", job)]), false, NotFound),
+        "get_document" => (form(&[("id", alice.document.to_string())]), false, NotFound),
         "create_config" | "preview_config" => {
-            (json!({"input": config_input(alice)}).to_string(), true, NotFound)
+            (json!({"input": config_input(alice)}).to_string(), true, NoSuchConnection)
         }
         "update_config" => {
             (json!({"id": config, "input": config_input(alice)}).to_string(), true, NotFound)
@@ -396,6 +404,10 @@ async fn a_second_user_with_the_first_users_ids_gets_404_and_changes_nothing() {
                 let body: Value = serde_json::from_str(&text).unwrap();
                 assert_eq!(body["error"]["code"], "not_found", "{what}: {text}");
             }
+            Expect::NoSuchConnection => {
+                assert_eq!(status, 400, "{what}: {text}");
+                assert!(text.contains("connection_id: no such connection"), "{what}: {text}");
+            }
             Expect::Own => assert!(status < 500, "{what}: {status} {text}"),
             Expect::Callback => assert_eq!(status, 303, "{what}: {text}"),
         }
@@ -406,10 +418,17 @@ async fn a_second_user_with_the_first_users_ids_gets_404_and_changes_nothing() {
         let call = fn_call(&path, &alice).expect("matrix entry");
         let text = server_fn(&bob, app, &path, &call).await;
         let what = format!("server function {path} as bob");
-        if call.expect == Expect::NotFound {
+        let expected = match call.expect {
+            Expect::NotFound => Some(AppError::NotFound),
+            Expect::NoSuchConnection => {
+                Some(AppError::bad_request("connection_id: no such connection"))
+            }
+            Expect::Own | Expect::Callback => None,
+        };
+        if let Some(expected) = expected {
             let error: AppError = serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("{what}: not an error ({e}): {text}"));
-            assert_eq!(error, AppError::NotFound, "{what}");
+            assert_eq!(error, expected, "{what}");
         }
         assert_no_leak(&what, &text, &markers);
         checked += 1;

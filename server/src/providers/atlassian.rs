@@ -79,6 +79,9 @@ pub fn parse_site_url(site_url: &str, guard: &HostGuard) -> Result<Url, String> 
     if url.host_str().is_none_or(str::is_empty) {
         return Err(MESSAGE.into());
     }
+    // Literal internal addresses are refused first, so that the message says
+    // why; names are vetted when they resolve.
+    guard.check_url(&url).map_err(|e| format!("site_url: {}", e.message()))?;
     match url.scheme() {
         "https" => {}
         "http" if guard.admits(&url) => {}
@@ -87,8 +90,6 @@ pub fn parse_site_url(site_url: &str, guard: &HostGuard) -> Result<Url, String> 
     if !url.username().is_empty() || url.password().is_some() {
         return Err("site_url must not contain a user name or password".into());
     }
-    // Literal internal addresses are refused now; names are vetted when they resolve.
-    guard.check_url(&url).map_err(|e| format!("site_url: {}", e.message()))?;
     url.set_query(None);
     url.set_fragment(None);
     Ok(url)
