@@ -303,10 +303,14 @@ async fn internal_site_urls_are_refused_unless_the_operator_allows_them() {
         .unwrap();
     let err = provider.test().await.unwrap_err();
     assert!(err.to_string().contains("security.allow_hosts"), "{err}");
-    // The sandbox itself is plain http on loopback: refused without the operator's allow-list.
+    // The sandbox itself is plain http on loopback: refused without the operator's
+    // allow-list, saying that the address is internal (not merely that http is refused).
     let err =
         site.connect(&strict, &site.credentials(&site.token)).err().expect("refused by default");
-    assert!(err.contains("site_url must be an https URL"), "{err}");
+    assert!(
+        err.contains("is an internal address") && err.contains("security.allow_hosts"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
