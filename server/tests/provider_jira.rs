@@ -294,7 +294,10 @@ async fn internal_site_urls_are_refused_unless_the_operator_allows_them() {
             &json!({"site_url": site.site_url(), "email": site.account.email(), "api_token": site.token}),
         )
         .expect_err("plain http on loopback");
-    assert!(err.contains("https"), "{err}");
+    assert!(
+        err.contains("is an internal address") && err.contains("security.allow_hosts"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
