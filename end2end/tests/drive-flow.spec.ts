@@ -214,9 +214,7 @@ test('the folder picker is a keyboard-operable tree whose breadcrumbs follow the
 test.describe('at phone width', () => {
   test.use({ viewport: { width: 390, height: 844 } });
 
-  // Known failure: /syncs and the sync form fit 390 px since the card grid fix, but
-  // /documents (its table) still scrolls sideways. Switch back on with that fix.
-  test.fixme('the sync pages fit the screen and the navigation reaches them', async ({ page }) => {
+  test('the sync pages fit the screen and the navigation reaches them', async ({ page }) => {
     const errors = consoleErrors(page);
     const stamp = Date.now();
     await signIn(page, CAROL, '/');

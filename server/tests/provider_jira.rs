@@ -130,9 +130,12 @@ async fn projects_are_the_picker_and_issues_with_attachments_are_the_documents()
         names,
         [
             ("Engineering", "/Engineering", "project:ENG"),
-            ("Operations", "/Operations", "project:OPS")
+            ("Operations", "/Operations", "project:OPS"),
+            // Favourite saved filters follow the projects; "Schema questions" is not starred.
+            ("Reliability work", "/Filters/Reliability work", "filter:10000"),
         ]
     );
+    assert_eq!(projects[2].kind, app::model::EntryKind::Filter);
     assert!(provider.list_folders(Some("project:ENG")).await.unwrap().is_empty());
 
     let listed = list_all(provider.as_ref(), &project("ENG")).await;
@@ -208,6 +211,84 @@ async fn comments_and_attachment_changes_reach_the_change_feed() {
     let (up, down) = split(&changes);
     assert!(up.is_empty(), "{changes:#?}");
     assert_eq!(down, BTreeSet::from([eng2.id, format!("att{added}")]));
+}
+
+fn filter(id: &str) -> SourcePath {
+    SourcePath {
+        path: "/Filters/Reliability work".into(),
+        remote_id: format!("filter:{id}"),
+        include_subfolders: true,
+    }
+}
+
+fn issue_names(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut names: Vec<String> = items.into_iter().collect();
+    names.sort();
+    names
+}
+
+/// A saved filter selects issues across projects by its JQL; issues that stop matching
+/// (edited, or the filter itself changed) leave the index at the next run, and a deleted
+/// filter fails the run with a message rather than deleting everything.
+#[tokio::test]
+async fn a_saved_filter_selects_issues_across_projects_and_follows_its_jql() {
+    let site = site("filters").await;
+    let provider = site.provider();
+    // Seeded: "Reliability work" = `project = OPS OR summary ~ "retry" ORDER BY updated DESC`.
+    let selection = vec![filter("10000")];
+    let listed = list_all(provider.as_ref(), &selection[0]).await;
+    assert_eq!(
+        issue_names(listed.values().map(|i| i.name.clone())),
+        ["ENG-2 Add retry budget to the sync worker", "OPS-1 Rotate the TLS certificates"]
+    );
+    let folder = provider.metadata("filter:10000").await.unwrap();
+    assert_eq!((folder.name.as_str(), folder.is_folder), ("Reliability work", true));
+
+    let cursors = provider.start_cursors(&selection).await.unwrap();
+    let (scope, cursor) = (cursors[0].scope.clone(), cursors[0].cursor.clone());
+    let eng2 = site.account.issue("ENG-2").unwrap();
+    let eng3 = site.account.issue("ENG-3").unwrap();
+    // ENG-2 stops matching, ENG-3 starts to, a new OPS issue matches by project.
+    site.account.update_issue("ENG-2", Some("Add a time budget to the sync worker"), None).unwrap();
+    site.account.update_issue("ENG-3", Some("Retry the index schema write"), None).unwrap();
+    let ops2 = site.account.add_issue("OPS", "Patch the load balancers", "").unwrap();
+    let ops2 = site.account.issue(&ops2).unwrap();
+    let (changes, cursor) = drain(provider.as_ref(), &selection, &scope, &cursor).await;
+    let (up, down) = split(&changes);
+    assert_eq!(up, BTreeSet::from([eng3.id.clone(), ops2.id.clone()]), "{changes:#?}");
+    assert_eq!(down, BTreeSet::from([eng2.id.clone()]), "{changes:#?}");
+
+    // The user narrows the filter in Jira: the next run drops what no longer matches.
+    site.account.update_filter("10000", "project = OPS").unwrap();
+    let (changes, _) = drain(provider.as_ref(), &selection, &scope, &cursor).await;
+    let (up, down) = split(&changes);
+    assert!(up.is_empty(), "{changes:#?}");
+    assert_eq!(down, BTreeSet::from([eng3.id.clone()]), "{changes:#?}");
+
+    // A deleted filter is an error naming it, not an empty result that would delete all.
+    site.account.delete_filter("10000").unwrap();
+    let err = provider.changes(&selection, &scope, &cursor).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    assert!(err.message().contains("saved filter 10000 no longer exists"), "{err}");
+    // A filter without conditions would select every issue: refused with the reason.
+    let everything = site.account.add_filter("Everything", "ORDER BY created DESC", true).unwrap();
+    let err = provider.start_cursors(&[filter(&everything)]).await.unwrap_err();
+    assert!(err.message().contains("would match every issue"), "{err}");
+    assert!(
+        provider.list_folders(None).await.unwrap().iter().all(|e| e.name != "Everything"),
+        "a filter without conditions is not offered"
+    );
+}
+
+/// Data Center serves saved filters on REST v2 the same way.
+#[tokio::test]
+async fn saved_filters_work_on_data_center() {
+    let site = site("filters-dc").await;
+    let provider = site.data_center_provider();
+    let entries = provider.list_folders(None).await.unwrap();
+    assert!(entries.iter().any(|e| e.remote_id == "filter:10000"), "{entries:#?}");
+    let listed = list_all(provider.as_ref(), &filter("10000")).await;
+    assert_eq!(listed.len(), 2, "{listed:#?}");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! The sync engine end to end against the Jira Cloud simulator: a project synced with
 //! API-token credentials (issues with their ADF descriptions and comments as text,
-//! attachments as documents), then comments, deletions and moves picked up incrementally.
+//! attachments as documents), then comments, deletions and moves picked up incrementally;
+//! a saved filter as the selection.
 
 mod support;
 
@@ -128,4 +129,38 @@ async fn a_project_syncs_its_issues_and_attachments_and_follows_comments_deletio
     assert!(text(&indexed, "ENG-2 Add retry budget to the sync worker").contains("Budget agreed"));
     assert!(text(&indexed, "ENG-4 Index the audit log").contains("Audit events need search too."));
     assert!(incremental.progress.files_deleted >= 2);
+}
+
+/// A favourite saved filter picked in the picker: its issues from both projects are
+/// indexed, and an issue edited out of the filter leaves the index at the next run.
+#[tokio::test]
+async fn a_saved_filter_syncs_the_issues_its_jql_selects() {
+    let world = world().await;
+    let alice = caller(&world.app.service, "alice").await;
+    let config = world.configure(&alice, "Reliability work").await;
+    assert_eq!(config.source_paths[0].remote_id, "filter:10000");
+
+    let job = run_and_wait(&world.app.service, &alice, &config.id, false).await;
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.message);
+    let indexed = index(&world.app.service, &alice, &config.id).await;
+    let mut paths: Vec<&str> = indexed.keys().map(String::as_str).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/Engineering/ENG-2 Add retry budget to the sync worker",
+            "/Operations/OPS-1 Rotate the TLS certificates",
+        ]
+    );
+
+    world
+        .account
+        .update_issue("ENG-2", Some("Add a time budget to the sync worker"), None)
+        .unwrap();
+    let next = run_and_wait(&world.app.service, &alice, &config.id, false).await;
+    assert_eq!(next.status, JobStatus::Completed, "{:?}", next.message);
+    let indexed = index(&world.app.service, &alice, &config.id).await;
+    let paths: Vec<&str> = indexed.keys().map(String::as_str).collect();
+    assert_eq!(paths, ["/Operations/OPS-1 Rotate the TLS certificates"]);
+    assert_eq!(next.progress.files_deleted, 1);
 }

@@ -247,6 +247,7 @@ fn kind_icon(kind: EntryKind) -> IconName {
         EntryKind::Mailbox => IconName::Envelope,
         EntryKind::Drive | EntryKind::Site => IconName::Server,
         EntryKind::Project => IconName::Ticket,
+        EntryKind::Filter => IconName::Funnel,
         EntryKind::Folder | EntryKind::Space => IconName::Folder,
     }
 }

@@ -172,6 +172,8 @@ pub enum EntryKind {
     Page,
     /// A Jira project.
     Project,
+    /// A saved Jira filter (its JQL chooses the issues).
+    Filter,
     /// An IMAP mailbox.
     Mailbox,
 }

@@ -78,7 +78,9 @@ pub fn DocumentsPage() -> impl IntoView {
         <Title text="Documents · Cloud Sources"/>
         <PageHeader title="Documents" description="Everything synced into the document store, by source."/>
         <form method="get" action="/documents" class="mb-4 flex flex-wrap items-end gap-3" role="search">
-            <div class="space-y-1.5">
+            // On a phone each control takes the full row: a select is as wide as
+            // its longest option, and configuration names can be long.
+            <div class="w-full space-y-1.5 sm:w-64">
                 <label for="documents-config" class="block text-sm font-medium text-slate-800">"Configuration"</label>
                 <Transition fallback=|| view! { <select id="documents-config" name="config" class=input_class(false) disabled=true><option>"All configurations"</option></select> }>
                     {move || {
@@ -104,7 +106,7 @@ pub fn DocumentsPage() -> impl IntoView {
                     }}
                 </Transition>
             </div>
-            <div class="min-w-56 flex-1 space-y-1.5">
+            <div class="w-full space-y-1.5 sm:w-auto sm:min-w-56 sm:flex-1">
                 <label for="documents-search" class="block text-sm font-medium text-slate-800">"Search"</label>
                 <input id="documents-search" name="q" type="search" class=input_class(false) placeholder="Name or path" value=search/>
             </div>

@@ -2,7 +2,8 @@
 //!
 //! - [`JiraFactory`]: API-token credentials (checked against the SSRF guard) and OAuth (3LO)
 //!   connections, both through [`AtlassianClient`].
-//! - [`JiraProvider`]: the picker lists projects; each issue becomes a document (its JSON,
+//! - [`JiraProvider`]: the picker lists projects and the user's favourite saved filters
+//!   (`filter:ID`, whose JQL is read again at every run, without its `ORDER BY`); each issue becomes a document (its JSON,
 //!   which ingest turns into key, summary, fields, description from ADF, and comments) and
 //!   each attachment a document of its own. Cloud searches with `POST /rest/api/3/search/jql`
 //!   and `nextPageToken`; Data Center with `POST /rest/api/2/search` and `startAt`.
@@ -23,7 +24,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use self::model::{JiraIssue, JiraProjectPage, JiraSearch, JiraUser};
+use self::model::{JiraFilter, JiraIssue, JiraProjectPage, JiraSearch, JiraUser};
 use super::atlassian::{
     self, AtlassianClient, Deployment, Product, ResolvedSite, decode_cursor, encode_cursor,
     window_start,
@@ -87,7 +88,7 @@ impl ProviderFactory for JiraFactory {
             &[AuthType::OAuth2, AuthType::ApiKey],
             capabilities(),
             false,
-            "Projects",
+            "Projects and saved filters",
         )
     }
 
@@ -108,6 +109,69 @@ impl ProviderFactory for JiraFactory {
         let client =
             AtlassianClient::connect(&context, Product::Jira, &self.api_base, parse_error)?;
         Ok(Arc::new(JiraProvider { client }))
+    }
+}
+
+/// What one selection covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Selected<'a> {
+    /// `project:KEY`
+    Project(&'a str),
+    /// `filter:ID`, a saved filter.
+    Filter(&'a str),
+}
+
+fn selected(remote_id: &str) -> ProviderResult<Selected<'_>> {
+    match remote_id.strip_prefix("filter:") {
+        Some(id) if !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) => {
+            Ok(Selected::Filter(id))
+        }
+        Some(_) => Err(ProviderError::invalid(format!("{remote_id:?} is not a Jira saved filter"))),
+        None => project_key(remote_id).map(Selected::Project),
+    }
+}
+
+/// A saved filter's JQL without its `ORDER BY` tail (outside quotes), so that our own
+/// conditions and ordering can be added to it.
+fn without_order_by(jql: &str) -> &str {
+    let bytes = jql.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match quote {
+            Some(_) if c == b'\\' => i += 1,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == b'"' || c == b'\'' => quote = Some(c),
+            None => {
+                let starts_word = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+                if starts_word
+                    && bytes[i..].len() >= 5
+                    && bytes[i..i + 5].eq_ignore_ascii_case(b"order")
+                {
+                    let rest = &jql[i + 5..];
+                    let by = rest.trim_start();
+                    let spaced = by.len() < rest.len();
+                    let is_by = by.len() >= 2
+                        && by.as_bytes()[..2].eq_ignore_ascii_case(b"by")
+                        && by.as_bytes().get(2).is_none_or(|c| !c.is_ascii_alphanumeric());
+                    if spaced && is_by {
+                        return jql[..i].trim();
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    jql.trim()
+}
+
+/// `condition [AND extra] ORDER BY order`.
+fn jql(condition: &str, extra: Option<&str>, order: &str) -> String {
+    match extra {
+        Some(extra) => format!("{condition} AND {extra} ORDER BY {order}"),
+        None => format!("{condition} ORDER BY {order}"),
     }
 }
 
@@ -143,6 +207,9 @@ struct Cursor {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Run {
     started: i64,
+    /// The selection's JQL condition, read once per run (a saved filter may change).
+    #[serde(default)]
+    condition: String,
     step: Step,
 }
 
@@ -300,6 +367,74 @@ impl JiraProvider {
         seen.insert(issue.id.clone(), known);
     }
 
+    /// The JQL condition a selection stands for, without ordering.
+    async fn condition(&self, remote_id: &str) -> ProviderResult<String> {
+        match selected(remote_id)? {
+            Selected::Project(key) => Ok(format!("project = \"{key}\"")),
+            Selected::Filter(id) => {
+                let filter = self.filter(id).await?;
+                let condition = without_order_by(&filter.jql);
+                if condition.is_empty() {
+                    return Err(ProviderError::invalid(format!(
+                        "the saved filter \"{}\" has no conditions and would match every issue; select projects instead",
+                        filter.name
+                    )));
+                }
+                Ok(format!("({condition})"))
+            }
+        }
+    }
+
+    async fn filter(&self, id: &str) -> ProviderResult<JiraFilter> {
+        let site = self.client.site().await?;
+        let url = format!("{}/filter/{id}", self.api(site));
+        match self.client.get_json_dated::<JiraFilter>(&url).await {
+            Ok((filter, _)) => Ok(filter),
+            Err(e) if e.kind() == ErrorKind::NotFound => Err(ProviderError::not_found(format!(
+                "the saved filter {id} no longer exists or is no longer shared with you"
+            ))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The user's favourite (starred) saved filters, as picker entries. A server that
+    /// does not offer them (or a token without access) leaves the picker with projects.
+    async fn favourite_filters(&self) -> ProviderResult<Vec<FolderEntry>> {
+        let site = self.client.site().await?;
+        let url = format!("{}/filter/favourite", self.api(site));
+        let filters: Vec<JiraFilter> = match self.client.get_json_dated(&url).await {
+            Ok((filters, _)) => filters,
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::AccessDenied) => {
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e),
+        };
+        let mut entries: Vec<FolderEntry> = filters
+            .into_iter()
+            .filter(|f| !without_order_by(&f.jql).is_empty())
+            .map(|f| {
+                let name = if f.name.trim().is_empty() {
+                    format!("Filter {}", f.id())
+                } else {
+                    f.name.clone()
+                };
+                FolderEntry {
+                    remote_id: format!("filter:{}", f.id()),
+                    path: format!("/Filters/{}", name.replace('/', "∕")),
+                    name,
+                    kind: EntryKind::Filter,
+                    selectable: true,
+                    has_children: Some(false),
+                    file_count: None,
+                    size: None,
+                    modified_at: None,
+                }
+            })
+            .collect();
+        entries.sort_by_key(|f| f.name.to_lowercase());
+        Ok(entries)
+    }
+
     /// Issues by id with the listing fields.
     async fn fetch(&self, ids: &[String]) -> ProviderResult<Vec<JiraIssue>> {
         let mut out = Vec::with_capacity(ids.len());
@@ -383,6 +518,7 @@ impl Provider for JiraProvider {
             start = page.start_at + count;
         }
         projects.sort_by_key(|p| p.name.to_lowercase());
+        projects.extend(self.favourite_filters().await?);
         Ok(projects)
     }
 
@@ -391,8 +527,7 @@ impl Provider for JiraProvider {
         selection: &SourcePath,
         page: Option<&str>,
     ) -> ProviderResult<ListPage> {
-        let key = project_key(&selection.remote_id)?;
-        let jql = format!("project = \"{key}\" ORDER BY id ASC");
+        let jql = jql(&self.condition(&selection.remote_id).await?, None, "id ASC");
         let (issues, next, _) = self.search(&jql, LIST_FIELDS, page).await?;
         let site = self.client.site().await?;
         Ok(ListPage { items: issues.iter().flat_map(|i| Self::items(site, i)).collect(), next })
@@ -401,8 +536,7 @@ impl Provider for JiraProvider {
     async fn start_cursors(&self, selection: &[SourcePath]) -> ProviderResult<Vec<ScopeCursor>> {
         let mut cursors = Vec::with_capacity(selection.len());
         for source in selection {
-            let key = project_key(&source.remote_id)?;
-            let jql = format!("project = \"{key}\" ORDER BY id ASC");
+            let jql = jql(&self.condition(&source.remote_id).await?, None, "id ASC");
             let mut seen = BTreeMap::new();
             let mut page: Option<String> = None;
             let mut started = None;
@@ -440,18 +574,21 @@ impl Provider for JiraProvider {
                 format!("{scope} is no longer selected"),
             ));
         }
-        let key = project_key(scope)?;
         let mut state: Cursor = decode_cursor(CURSOR_PREFIX, cursor)?;
-        let mut run =
-            state.run.take().unwrap_or(Run { started: 0, step: Step::Window { next: None } });
+        let mut run = state.run.take().unwrap_or(Run {
+            started: 0,
+            condition: String::new(),
+            step: Step::Window { next: None },
+        });
+        if run.condition.is_empty() {
+            run.condition = self.condition(scope).await?;
+        }
         let site = self.client.site().await?;
         let mut changes = Vec::new();
         match run.step {
             Step::Window { next } => {
-                let jql = format!(
-                    "project = \"{key}\" AND updated >= {} ORDER BY updated ASC",
-                    window_start(state.end)
-                );
+                let window = format!("updated >= {}", window_start(state.end));
+                let jql = jql(&run.condition, Some(&window), "updated ASC");
                 let (issues, next, date) = self.search(&jql, LIST_FIELDS, next.as_deref()).await?;
                 if run.started == 0 {
                     run.started = date.unwrap_or_else(atlassian::local_now);
@@ -465,7 +602,7 @@ impl Provider for JiraProvider {
                 };
             }
             Step::Sweep { next, mut present } => {
-                let jql = format!("project = \"{key}\" ORDER BY id ASC");
+                let jql = jql(&run.condition, None, "id ASC");
                 let (issues, next, _) = self.search(&jql, &["updated"], next.as_deref()).await?;
                 let stale: Vec<String> = issues
                     .iter()
@@ -528,7 +665,22 @@ impl Provider for JiraProvider {
 
     async fn metadata(&self, id: &str) -> ProviderResult<RemoteItem> {
         let site = self.client.site().await?;
-        // A selection (`project:KEY`) is a folder.
+        // A selection (`project:KEY`, `filter:ID`) is a folder.
+        if let Some(filter) = id.strip_prefix("filter:") {
+            let filter = self.filter(filter).await?;
+            return Ok(RemoteItem {
+                id: id.to_string(),
+                path: format!("/Filters/{}", filter.name.replace('/', "∕")),
+                name: filter.name.clone(),
+                is_folder: true,
+                mime_type: String::new(),
+                size: 0,
+                modified_at: None,
+                version: None,
+                web_url: Some(format!("{}/issues/?filter={}", site.web_root, filter.id())),
+                metadata: serde_json::Map::new(),
+            });
+        }
         if id.starts_with("project:") {
             let url = format!("{}/project/{}", self.api(site), project_key(id)?);
             let (p, _): (model::JiraProject, _) = self.client.get_json_dated(&url).await?;
@@ -573,5 +725,41 @@ impl Provider for JiraProvider {
             .into_iter()
             .find(|item| item.id == wanted)
             .ok_or_else(|| ProviderError::not_found(format!("{wanted} is gone")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Selected, selected, without_order_by};
+
+    #[test]
+    fn a_saved_filter_loses_its_ordering_but_not_its_conditions() {
+        assert_eq!(
+            without_order_by("project = OPS OR summary ~ \"retry\" ORDER BY updated DESC"),
+            "project = OPS OR summary ~ \"retry\""
+        );
+        assert_eq!(
+            without_order_by("assignee = currentUser() order   by rank"),
+            "assignee = currentUser()"
+        );
+        // Inside quotes and as part of a longer word "order by" is a condition.
+        assert_eq!(
+            without_order_by("summary ~ \"order by mail\" AND labels = reorder"),
+            "summary ~ \"order by mail\" AND labels = reorder"
+        );
+        assert_eq!(
+            without_order_by("text ~ 'it\\'s order by' ORDER BY key"),
+            "text ~ 'it\\'s order by'"
+        );
+        assert_eq!(without_order_by("ORDER BY created"), "");
+        assert_eq!(without_order_by("  "), "");
+    }
+
+    #[test]
+    fn selections_are_projects_or_saved_filters() {
+        assert_eq!(selected("project:ENG").unwrap(), Selected::Project("ENG"));
+        assert_eq!(selected("filter:10001").unwrap(), Selected::Filter("10001"));
+        assert!(selected("filter:1 OR 1=1").is_err());
+        assert!(selected("project:EN\" OR x").is_err());
     }
 }

@@ -63,6 +63,26 @@ pub struct JiraProject {
     pub name: String,
 }
 
+/// A saved filter (`GET /filter/favourite`, `GET /filter/{id}`).
+#[derive(Debug, Deserialize)]
+pub struct JiraFilter {
+    /// A string in the spec; read leniently as attachment ids are.
+    pub id: serde_json::Value,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub jql: String,
+}
+
+impl JiraFilter {
+    pub fn id(&self) -> String {
+        match &self.id {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JiraAttachment {

@@ -317,6 +317,24 @@ impl AtlassianAccount {
         self.with(|site, _| site.delete_issue(key))
     }
 
+    /// A saved filter; returns its id.
+    pub fn add_filter(
+        &self,
+        name: &str,
+        jql: &str,
+        favourite: bool,
+    ) -> Result<String, SandboxError> {
+        self.with(|site, _| site.add_filter(name, jql, favourite).map(|id| id.to_string()))
+    }
+
+    pub fn update_filter(&self, id: &str, jql: &str) -> Result<(), SandboxError> {
+        self.with(|site, _| site.update_filter(numeric(id)?, jql))
+    }
+
+    pub fn delete_filter(&self, id: &str) -> Result<(), SandboxError> {
+        self.with(|site, _| site.delete_filter(numeric(id)?))
+    }
+
     pub fn issue(&self, key: &str) -> Option<IssueInfo> {
         self.read(|site| {
             let id = site.issue_id(key)?;
@@ -377,6 +395,8 @@ pub(super) fn routes(router: Router<Sandbox>) -> Router<Sandbox> {
         .route(&format!("{SITE}/issues/{{key}}/attachments"), post(attach_issue))
         .route(&format!("{SITE}/issues/{{key}}/move"), post(move_issue))
         .route(&format!("{SITE}/issue-attachments/{{id}}"), delete(remove_issue_attachment))
+        .route(&format!("{SITE}/filters"), post(new_filter))
+        .route(&format!("{SITE}/filters/{{id}}"), put(edit_filter).delete(delete_filter))
 }
 
 struct ControlError(StatusCode, String, String);
@@ -698,5 +718,49 @@ async fn remove_issue_attachment(
     Path((user, id)): Path<(String, String)>,
 ) -> ControlResult {
     site(&sb, &user)?.remove_issue_attachment(&id)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct NewFilter {
+    name: String,
+    jql: String,
+    #[serde(default = "starred")]
+    favourite: bool,
+}
+
+fn starred() -> bool {
+    true
+}
+
+async fn new_filter(
+    State(sb): State<Sandbox>,
+    Path(user): Path<String>,
+    body: Result<Json<NewFilter>, JsonRejection>,
+) -> ControlResult {
+    let Json(body) = body?;
+    created(json!({"id": site(&sb, &user)?.add_filter(&body.name, &body.jql, body.favourite)?}))
+}
+
+#[derive(Deserialize)]
+struct EditFilter {
+    jql: String,
+}
+
+async fn edit_filter(
+    State(sb): State<Sandbox>,
+    Path((user, id)): Path<(String, String)>,
+    body: Result<Json<EditFilter>, JsonRejection>,
+) -> ControlResult {
+    let Json(body) = body?;
+    site(&sb, &user)?.update_filter(&id, &body.jql)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn delete_filter(
+    State(sb): State<Sandbox>,
+    Path((user, id)): Path<(String, String)>,
+) -> ControlResult {
+    site(&sb, &user)?.delete_filter(&id)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

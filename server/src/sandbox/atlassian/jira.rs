@@ -16,7 +16,7 @@ use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value, json};
 
 use super::query::{self, Op};
-use super::site::{AtlassianSite, Issue, adf_text};
+use super::site::{AtlassianSite, Issue, SavedFilter, adf_text};
 use super::{Access, Product, finish, gate};
 use crate::sandbox::Sandbox;
 use crate::sandbox::util::{self, BaseUrl};
@@ -33,6 +33,8 @@ pub(super) fn routes(router: Router<Sandbox>) -> Router<Sandbox> {
     let router = both(router, "/myself", get(myself));
     let router = both(router, "/project/search", get(project_search));
     let router = both(router, "/project/{project}", get(project));
+    let router = both(router, "/filter/favourite", get(favourite_filters));
+    let router = both(router, "/filter/{filter}", get(filter));
     let router = both(router, "/search/jql", get(search_jql_get).post(search_jql_post));
     let router = both(router, "/search", get(search_get).post(search_post));
     let router = both(router, "/issue/{issue}", get(issue));
@@ -85,6 +87,20 @@ impl Render<'_> {
             "simplified": false,
             "style": "classic",
             "isPrivate": false,
+        })
+    }
+
+    fn filter(&self, filter: &SavedFilter) -> Value {
+        let jql: String = url::form_urlencoded::byte_serialize(filter.jql.as_bytes()).collect();
+        json!({
+            "self": format!("{}/filter/{}", self.api(), filter.id),
+            "id": filter.id.to_string(),
+            "name": filter.name,
+            "jql": filter.jql,
+            "favourite": filter.favourite,
+            "owner": self.user(),
+            "viewUrl": format!("{}/issues/?filter={}", self.access.root, filter.id),
+            "searchUrl": format!("{}/search?jql={jql}", self.api()),
         })
     }
 
@@ -311,6 +327,40 @@ async fn project(
         Some(index) => Json(r.project(index)).into_response(),
         None => {
             error(StatusCode::NOT_FOUND, &format!("No project could be found with key '{key}'."))
+        }
+    })
+    .await
+}
+
+/// `filter/favourite`: the saved filters the user starred, as an array (not paged).
+async fn favourite_filters(
+    State(sb): State<Sandbox>,
+    Path(p): Path<Params>,
+    headers: HeaderMap,
+    base: BaseUrl,
+) -> Response {
+    with_site(&sb, "jira.filter.favourite", &p, &headers, &base, |r| {
+        let filters: Vec<Value> =
+            r.site.filters.iter().filter(|f| f.favourite).map(|f| r.filter(f)).collect();
+        Json(filters).into_response()
+    })
+    .await
+}
+
+async fn filter(
+    State(sb): State<Sandbox>,
+    Path(p): Path<Params>,
+    headers: HeaderMap,
+    base: BaseUrl,
+) -> Response {
+    let id = p.get("filter").cloned().unwrap_or_default();
+    with_site(&sb, "jira.filter", &p, &headers, &base, |r| {
+        match r.site.filters.iter().find(|f| f.id.to_string() == id) {
+            Some(filter) => Json(r.filter(filter)).into_response(),
+            None => error(
+                StatusCode::NOT_FOUND,
+                &format!("The selected filter with id '{id}' does not exist."),
+            ),
         }
     })
     .await

@@ -82,6 +82,14 @@ pub(crate) struct Project {
     pub next_number: u32,
 }
 
+/// A saved Jira filter: a named JQL query the user can mark as a favourite.
+pub(crate) struct SavedFilter {
+    pub id: u64,
+    pub name: String,
+    pub jql: String,
+    pub favourite: bool,
+}
+
 pub(crate) struct Comment {
     pub id: u64,
     pub body: Value,
@@ -140,6 +148,7 @@ pub struct AtlassianSite {
     pub(crate) contents: BTreeMap<u64, Content>,
     pub(crate) projects: Vec<Project>,
     pub(crate) issues: BTreeMap<u64, Issue>,
+    pub(crate) filters: Vec<SavedFilter>,
     pub(crate) settings: SiteSettings,
     /// Bumped by "invalidate cursors": page tokens carry the epoch they were issued in.
     pub(crate) epoch: u32,
@@ -170,6 +179,7 @@ impl AtlassianSite {
             contents: BTreeMap::new(),
             projects: Vec::new(),
             issues: BTreeMap::new(),
+            filters: Vec::new(),
             settings: SiteSettings::default(),
             epoch: 1,
             next_content: 65_000 + rng.random_range(0..1000),
@@ -548,6 +558,53 @@ impl AtlassianSite {
         Ok(id)
     }
 
+    /// A saved filter; its JQL must parse (Jira refuses to save one that does not).
+    pub fn add_filter(
+        &mut self,
+        name: &str,
+        jql: &str,
+        favourite: bool,
+    ) -> Result<u64, SandboxError> {
+        if name.trim().is_empty() {
+            return Err(SandboxError::Invalid("a filter needs a name".into()));
+        }
+        super::query::parse(jql).map_err(|e| SandboxError::Invalid(format!("JQL: {e}")))?;
+        if self.filters.iter().any(|f| f.name == name) {
+            return Err(SandboxError::NameConflict(name.to_string()));
+        }
+        // One past the highest id, so a deleted filter's id is not handed to another.
+        let id = self.filters.iter().map(|f| f.id + 1).max().unwrap_or(10_000);
+        self.filters.push(SavedFilter {
+            id,
+            name: name.to_string(),
+            jql: jql.to_string(),
+            favourite,
+        });
+        Ok(id)
+    }
+
+    /// Changes a saved filter's JQL.
+    pub fn update_filter(&mut self, id: u64, jql: &str) -> Result<(), SandboxError> {
+        super::query::parse(jql).map_err(|e| SandboxError::Invalid(format!("JQL: {e}")))?;
+        let filter = self
+            .filters
+            .iter_mut()
+            .find(|f| f.id == id)
+            .ok_or_else(|| SandboxError::NotFound(format!("filter {id}")))?;
+        filter.jql = jql.to_string();
+        Ok(())
+    }
+
+    /// Deletes a saved filter.
+    pub fn delete_filter(&mut self, id: u64) -> Result<(), SandboxError> {
+        let before = self.filters.len();
+        self.filters.retain(|f| f.id != id);
+        if self.filters.len() == before {
+            return Err(SandboxError::NotFound(format!("filter {id}")));
+        }
+        Ok(())
+    }
+
     /// An issue by id or (current) key.
     pub(crate) fn issue_id(&self, id_or_key: &str) -> Option<u64> {
         if let Ok(id) = id_or_key.parse::<u64>() {
@@ -840,6 +897,14 @@ impl AtlassianSite {
                 "The wildcard certificate expires in March.",
                 tick(),
             )?;
+            // A favourite filter across both projects, and one the user has not starred
+            // (the picker lists favourites only).
+            self.add_filter(
+                "Reliability work",
+                "project = OPS OR summary ~ \"retry\" ORDER BY updated DESC",
+                true,
+            )?;
+            self.add_filter("Schema questions", "summary ~ \"schema\"", false)?;
             Ok(())
         })();
         debug_assert!(seeded.is_ok(), "{seeded:?}");
