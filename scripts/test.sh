@@ -2,7 +2,8 @@
 # Installs what is missing, then runs every test: formatting and lints, the Rust
 # tests (both stores, real peers, simulators) and the Playwright browser tests
 # against a real server in demo mode. Fails on the first failing step.
-# `scripts/test.sh browser` builds the site and runs only the browser tests.
+# `scripts/test.sh browser [PLAYWRIGHT ARGS]` builds the site and runs only the
+# browser tests (e.g. `scripts/test.sh browser -g "phone width"`).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -88,7 +89,7 @@ browser_tests() {
   PIDS+=($server)
   wait_for_port "$port" 60 || { cat "$LOGS/e2e-server.log" >&2; return 1; }
   local status=0
-  (cd end2end && BASE_URL="http://127.0.0.1:$port" npx playwright test) || status=$?
+  (cd end2end && BASE_URL="http://127.0.0.1:$port" npx playwright test "$@") || status=$?
   kill "$server"; wait "$server" 2>/dev/null || true
   kill "$WEBDAV_PID"; wait "$WEBDAV_PID" 2>/dev/null || true
   rm -rf "$data" "$WEBDAV_DIR"
@@ -102,7 +103,8 @@ if [ "${1:-}" = browser ]; then
   # `scripts/test.sh browser`: only build the site and run the browser tests.
   phase "install missing tools" scripts/install.sh test
   phase "build site (cargo leptos build)" build_site
-  phase "browser tests (Playwright)" browser_tests
+  shift
+  phase "browser tests (Playwright)" browser_tests "$@"
   phase_summary
   exit 0
 fi

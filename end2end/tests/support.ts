@@ -80,7 +80,32 @@ export async function createWebdavConnection(page: Page, name: string): Promise<
   return (await response.json()).id;
 }
 
-/** Whether the page scrolls sideways (content wider than the viewport). */
-export async function overflowsHorizontally(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+/**
+ * What makes the page scroll sideways: the innermost elements that reach past the
+ * viewport's right edge (tag, id, classes and width), or [] when the page fits.
+ * An element a scrolling box clips (overflow-x auto or hidden) does not count; an
+ * absolutely positioned one escapes a box that is not positioned, and counts.
+ */
+export async function sidewaysOverflow(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const root = document.documentElement;
+    if (root.scrollWidth <= root.clientWidth) return [];
+    const pastEdge = (e: Element) => e.getBoundingClientRect().right > root.clientWidth + 0.5;
+    const clipped = (e: Element) => {
+      let absolute = getComputedStyle(e).position === 'absolute';
+      for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+        const style = getComputedStyle(a);
+        if (style.overflowX !== 'visible' && (!absolute || style.position !== 'static')) return true;
+        if (style.position !== 'static') absolute = style.position === 'absolute';
+      }
+      return false;
+    };
+    const found = [...document.body.querySelectorAll('*')]
+      .filter((e) => pastEdge(e) && ![...e.children].some(pastEdge) && !clipped(e))
+      .map((e) => {
+        const width = Math.round(e.getBoundingClientRect().width);
+        return `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${[...e.classList].join('.')} (${width} px)`;
+      });
+    return found.length ? found : ['(no single element: the page is wider than the viewport)'];
+  });
 }

@@ -64,6 +64,13 @@ impl World {
     }
 }
 
+/// The indexed paths, sorted.
+fn paths(index: &BTreeMap<String, String>) -> Vec<&str> {
+    let mut paths: Vec<&str> = index.keys().map(String::as_str).collect();
+    paths.sort();
+    paths
+}
+
 fn text<'a>(index: &'a BTreeMap<String, String>, suffix: &str) -> &'a str {
     index
         .iter()
@@ -82,10 +89,8 @@ async fn a_project_syncs_its_issues_and_attachments_and_follows_comments_deletio
     assert_eq!(job.status, JobStatus::Completed, "{:?}", job.message);
     assert_eq!(job.progress.files_failed, 0, "{:?}", job.errors);
     let indexed = index(&world.app.service, &alice, &config.id).await;
-    let mut paths: Vec<&str> = indexed.keys().map(String::as_str).collect();
-    paths.sort();
     assert_eq!(
-        paths,
+        paths(&indexed),
         [
             "/Engineering/ENG-1 Checkout fails for carts over 100 items",
             "/Engineering/ENG-1/gateway.log",
@@ -116,10 +121,8 @@ async fn a_project_syncs_its_issues_and_attachments_and_follows_comments_deletio
     let incremental = run_and_wait(&world.app.service, &alice, &config.id, false).await;
     assert_eq!(incremental.status, JobStatus::Completed, "{:?}", incremental.message);
     let indexed = index(&world.app.service, &alice, &config.id).await;
-    let mut paths: Vec<&str> = indexed.keys().map(String::as_str).collect();
-    paths.sort();
     assert_eq!(
-        paths,
+        paths(&indexed),
         [
             "/Engineering/ENG-2 Add retry budget to the sync worker",
             "/Engineering/ENG-4 Index the audit log",
@@ -143,10 +146,8 @@ async fn a_saved_filter_syncs_the_issues_its_jql_selects() {
     let job = run_and_wait(&world.app.service, &alice, &config.id, false).await;
     assert_eq!(job.status, JobStatus::Completed, "{:?}", job.message);
     let indexed = index(&world.app.service, &alice, &config.id).await;
-    let mut paths: Vec<&str> = indexed.keys().map(String::as_str).collect();
-    paths.sort();
     assert_eq!(
-        paths,
+        paths(&indexed),
         [
             "/Engineering/ENG-2 Add retry budget to the sync worker",
             "/Operations/OPS-1 Rotate the TLS certificates",
@@ -160,7 +161,6 @@ async fn a_saved_filter_syncs_the_issues_its_jql_selects() {
     let next = run_and_wait(&world.app.service, &alice, &config.id, false).await;
     assert_eq!(next.status, JobStatus::Completed, "{:?}", next.message);
     let indexed = index(&world.app.service, &alice, &config.id).await;
-    let paths: Vec<&str> = indexed.keys().map(String::as_str).collect();
-    assert_eq!(paths, ["/Operations/OPS-1 Rotate the TLS certificates"]);
+    assert_eq!(paths(&indexed), ["/Operations/OPS-1 Rotate the TLS certificates"]);
     assert_eq!(next.progress.files_deleted, 1);
 }

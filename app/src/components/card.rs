@@ -12,6 +12,32 @@ pub fn Card(#[prop(optional)] class: &'static str, children: Children) -> impl I
     }
 }
 
+/// The classes of a [`TableCard`]'s `<thead>`.
+pub const TABLE_HEAD_CLASS: &str =
+    "bg-slate-50 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase";
+
+/// A table in a card that scrolls sideways by itself on a narrow screen. The card is
+/// positioned so that visually hidden labels (`sr-only` is absolutely positioned) in far
+/// columns scroll with the table instead of widening the whole page.
+#[component]
+pub fn TableCard(
+    /// What the table lists, for screen readers.
+    #[prop(optional)]
+    caption: Option<&'static str>,
+    #[prop(optional)] testid: Option<&'static str>,
+    /// The `<thead>` and `<tbody>`.
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <Card class="relative overflow-x-auto">
+            <table class="min-w-full text-sm" data-testid=testid>
+                {caption.map(|caption| view! { <caption class="sr-only">{caption}</caption> })}
+                {children()}
+            </table>
+        </Card>
+    }
+}
+
 /// A section heading with an optional description and actions on the right.
 /// Its heading is an `h2` with the given `id`, so a section can be labelled by it.
 #[component]

@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::components::Tone;
 use crate::components::alert::Alert;
 use crate::components::button::{Button, ButtonVariant};
-use crate::components::card::{Card, PageHeader};
+use crate::components::card::{PageHeader, TABLE_HEAD_CLASS, TableCard};
 use crate::components::empty_state::EmptyState;
 use crate::components::form_field::input_class;
 use crate::components::icons::{Icon, IconName};
@@ -132,47 +132,44 @@ pub fn DocumentsPage() -> impl IntoView {
                         <p class="mb-2 text-sm text-slate-500" data-testid="documents-total">
                             {if total == 1 { "1 document".to_string() } else { format!("{total} documents") }}
                         </p>
-                        <Card class="overflow-x-auto">
-                            <table class="min-w-full text-sm" data-testid="documents-table">
-                                <caption class="sr-only">"Indexed documents"</caption>
-                                <thead class="bg-slate-50 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase">
-                                    <tr>
-                                        <th scope="col" class="px-4 py-2">"Name"</th>
-                                        <th scope="col" class="px-4 py-2">"Configuration"</th>
-                                        <th scope="col" class="px-4 py-2 text-right">"Size"</th>
-                                        <th scope="col" class="px-4 py-2 text-right">"Chunks"</th>
-                                        <th scope="col" class="px-4 py-2">"Indexed"</th>
-                                        <th scope="col" class="px-4 py-2"><span class="sr-only">"Source"</span></th>
-                                    </tr>
-                                </thead>
-                                <tbody class="divide-y divide-slate-100">
-                                    {page.items.into_iter().map(|doc| {
-                                        let config_label = config_name(&doc.config_id, &names);
-                                        view! {
-                                            <tr data-testid="document-row">
-                                                <td class="px-4 py-2">
-                                                    <a class="font-medium text-indigo-700 hover:underline" href=format!("/documents/{}", doc.id)>{doc.name.clone()}</a>
-                                                    <p class="font-mono text-xs text-slate-500">{doc.path.clone()}</p>
-                                                </td>
-                                                <td class="px-4 py-2">
-                                                    <a class="text-indigo-700 hover:underline" href=format!("/syncs/{}", doc.config_id)>{config_label}</a>
-                                                </td>
-                                                <td class="px-4 py-2 text-right whitespace-nowrap">{format_bytes(doc.size_bytes)}</td>
-                                                <td class="px-4 py-2 text-right">{doc.chunk_count}</td>
-                                                <td class="px-4 py-2 whitespace-nowrap"><RelativeTime at=doc.indexed_at/></td>
-                                                <td class="px-4 py-2 text-right">
-                                                    {doc.web_url.clone().map(|url| view! {
-                                                        <a href=url target="_blank" rel="noopener noreferrer" class="inline-flex items-center gap-1 text-indigo-700 hover:underline">
-                                                            "Open in source" <Icon icon=IconName::ExternalLink class="size-3.5"/>
-                                                        </a>
-                                                    })}
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </Card>
+                        <TableCard caption="Indexed documents" testid="documents-table">
+                            <thead class=TABLE_HEAD_CLASS>
+                                <tr>
+                                    <th scope="col" class="px-4 py-2">"Name"</th>
+                                    <th scope="col" class="px-4 py-2">"Configuration"</th>
+                                    <th scope="col" class="px-4 py-2 text-right">"Size"</th>
+                                    <th scope="col" class="px-4 py-2 text-right">"Chunks"</th>
+                                    <th scope="col" class="px-4 py-2">"Indexed"</th>
+                                    <th scope="col" class="px-4 py-2"><span class="sr-only">"Source"</span></th>
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-slate-100">
+                                {page.items.into_iter().map(|doc| {
+                                    let config_label = config_name(&doc.config_id, &names);
+                                    view! {
+                                        <tr data-testid="document-row">
+                                            <td class="px-4 py-2">
+                                                <a class="font-medium text-indigo-700 hover:underline" href=format!("/documents/{}", doc.id)>{doc.name.clone()}</a>
+                                                <p class="font-mono text-xs text-slate-500">{doc.path.clone()}</p>
+                                            </td>
+                                            <td class="px-4 py-2">
+                                                <a class="text-indigo-700 hover:underline" href=format!("/syncs/{}", doc.config_id)>{config_label}</a>
+                                            </td>
+                                            <td class="px-4 py-2 text-right whitespace-nowrap">{format_bytes(doc.size_bytes)}</td>
+                                            <td class="px-4 py-2 text-right">{doc.chunk_count}</td>
+                                            <td class="px-4 py-2 whitespace-nowrap"><RelativeTime at=doc.indexed_at/></td>
+                                            <td class="px-4 py-2 text-right">
+                                                {doc.web_url.clone().map(|url| view! {
+                                                    <a href=url target="_blank" rel="noopener noreferrer" class="inline-flex items-center gap-1 text-indigo-700 hover:underline">
+                                                        "Open in source" <Icon icon=IconName::ExternalLink class="size-3.5"/>
+                                                    </a>
+                                                })}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </TableCard>
                         <Pager base current pages/>
                     }.into_any()
                 }

@@ -9,7 +9,7 @@ use crate::components::Tone;
 use crate::components::alert::Alert;
 use crate::components::badge::Badge;
 use crate::components::button::{Button, ButtonVariant, LinkButton};
-use crate::components::card::{Card, PageHeader, SectionHeader};
+use crate::components::card::{Card, PageHeader, SectionHeader, TABLE_HEAD_CLASS, TableCard};
 use crate::components::empty_state::EmptyState;
 use crate::components::icons::IconName;
 use crate::components::live::{use_job_events, use_job_log};
@@ -110,26 +110,24 @@ fn JobView(detail: JobDetail, reload: Callback<()>) -> impl IntoView {
                     view! { <p class="text-sm text-slate-500" data-testid="no-errors">"No file failed."</p> }.into_any()
                 } else {
                     view! {
-                        <Card class="overflow-x-auto">
-                            <table class="min-w-full text-sm" data-testid="job-errors-table">
-                                <thead class="bg-slate-50 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase">
+                        <TableCard caption="Files that failed in this run" testid="job-errors-table">
+                            <thead class=TABLE_HEAD_CLASS>
+                                <tr>
+                                    <th scope="col" class="px-4 py-2">"File"</th>
+                                    <th scope="col" class="px-4 py-2">"Type"</th>
+                                    <th scope="col" class="px-4 py-2">"Message"</th>
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-slate-100">
+                                {job.errors.clone().into_iter().map(|e| view! {
                                     <tr>
-                                        <th scope="col" class="px-4 py-2">"File"</th>
-                                        <th scope="col" class="px-4 py-2">"Type"</th>
-                                        <th scope="col" class="px-4 py-2">"Message"</th>
+                                        <td class="px-4 py-2 font-mono text-xs">{e.file_path}</td>
+                                        <td class="px-4 py-2"><Badge tone=Tone::Danger>{e.error_type.as_str()}</Badge></td>
+                                        <td class="px-4 py-2 text-slate-600">{e.message}</td>
                                     </tr>
-                                </thead>
-                                <tbody class="divide-y divide-slate-100">
-                                    {job.errors.clone().into_iter().map(|e| view! {
-                                        <tr>
-                                            <td class="px-4 py-2 font-mono text-xs">{e.file_path}</td>
-                                            <td class="px-4 py-2"><Badge tone=Tone::Danger>{e.error_type.as_str()}</Badge></td>
-                                            <td class="px-4 py-2 text-slate-600">{e.message}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </Card>
+                                }).collect_view()}
+                            </tbody>
+                        </TableCard>
                     }.into_any()
                 }}
             </section>
@@ -174,26 +172,24 @@ fn JobView(detail: JobDetail, reload: Callback<()>) -> impl IntoView {
                     description=format!("{} file(s) touched by this run{}.", detail.files_total, if detail.files.len() as u64 > 200 { ", the first 200 shown" } else { "" })
                 />
                 {(!detail.files.is_empty()).then(|| view! {
-                    <Card class="overflow-x-auto">
-                        <table class="min-w-full text-sm">
-                            <thead class="bg-slate-50 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase">
+                    <TableCard caption="Files this run touched">
+                        <thead class=TABLE_HEAD_CLASS>
+                            <tr>
+                                <th scope="col" class="px-4 py-2">"Path"</th>
+                                <th scope="col" class="px-4 py-2">"Action"</th>
+                                <th scope="col" class="px-4 py-2 text-right">"Size"</th>
+                            </tr>
+                        </thead>
+                        <tbody class="divide-y divide-slate-100">
+                            {detail.files.clone().into_iter().take(200).map(|f| view! {
                                 <tr>
-                                    <th scope="col" class="px-4 py-2">"Path"</th>
-                                    <th scope="col" class="px-4 py-2">"Action"</th>
-                                    <th scope="col" class="px-4 py-2 text-right">"Size"</th>
+                                    <td class="px-4 py-1.5 font-mono text-xs">{f.path}</td>
+                                    <td class="px-4 py-1.5">{format!("{:?}", f.action).to_lowercase()}</td>
+                                    <td class="px-4 py-1.5 text-right">{format_bytes(f.bytes)}</td>
                                 </tr>
-                            </thead>
-                            <tbody class="divide-y divide-slate-100">
-                                {detail.files.clone().into_iter().take(200).map(|f| view! {
-                                    <tr>
-                                        <td class="px-4 py-1.5 font-mono text-xs">{f.path}</td>
-                                        <td class="px-4 py-1.5">{format!("{:?}", f.action).to_lowercase()}</td>
-                                        <td class="px-4 py-1.5 text-right">{format_bytes(f.bytes)}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </Card>
+                            }).collect_view()}
+                        </tbody>
+                    </TableCard>
                 })}
             </section>
         </div>

@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::Tone;
 use crate::components::alert::Alert;
 use crate::components::button::{ButtonSize, ButtonVariant, LinkButton};
-use crate::components::card::{Card, PageHeader};
+use crate::components::card::{PageHeader, TABLE_HEAD_CLASS, TableCard};
 use crate::components::empty_state::EmptyState;
 use crate::components::icons::IconName;
 use crate::components::pager::Pager;
@@ -58,39 +58,36 @@ pub fn SyncHistoryPage() -> impl IntoView {
                     let current = page.page;
                     let now = now_millis();
                     view! {
-                        <Card class="overflow-x-auto">
-                            <table class="min-w-full text-sm" data-testid="history-table">
-                                <caption class="sr-only">"Runs of this configuration"</caption>
-                                <thead class="bg-slate-50 text-left text-xs font-semibold tracking-wide text-slate-500 uppercase">
-                                    <tr>
-                                        <th scope="col" class="px-4 py-2">"Started"</th>
-                                        <th scope="col" class="px-4 py-2">"Type"</th>
-                                        <th scope="col" class="px-4 py-2">"Status"</th>
-                                        <th scope="col" class="px-4 py-2">"Duration"</th>
-                                        <th scope="col" class="px-4 py-2 text-right">"Processed"</th>
-                                        <th scope="col" class="px-4 py-2 text-right">"Skipped"</th>
-                                        <th scope="col" class="px-4 py-2 text-right">"Failed"</th>
-                                        <th scope="col" class="px-4 py-2"><span class="sr-only">"Details"</span></th>
+                        <TableCard caption="Runs of this configuration" testid="history-table">
+                            <thead class=TABLE_HEAD_CLASS>
+                                <tr>
+                                    <th scope="col" class="px-4 py-2">"Started"</th>
+                                    <th scope="col" class="px-4 py-2">"Type"</th>
+                                    <th scope="col" class="px-4 py-2">"Status"</th>
+                                    <th scope="col" class="px-4 py-2">"Duration"</th>
+                                    <th scope="col" class="px-4 py-2 text-right">"Processed"</th>
+                                    <th scope="col" class="px-4 py-2 text-right">"Skipped"</th>
+                                    <th scope="col" class="px-4 py-2 text-right">"Failed"</th>
+                                    <th scope="col" class="px-4 py-2"><span class="sr-only">"Details"</span></th>
+                                </tr>
+                            </thead>
+                            <tbody class="divide-y divide-slate-100">
+                                {page.items.into_iter().map(|job| view! {
+                                    <tr data-testid="history-row">
+                                        <td class="px-4 py-2 whitespace-nowrap"><RelativeTime at=job.started_at.unwrap_or(job.created_at)/></td>
+                                        <td class="px-4 py-2">{job.job_type.as_str()}</td>
+                                        <td class="px-4 py-2"><JobStatusBadge status=job.status/></td>
+                                        <td class="px-4 py-2 whitespace-nowrap">{job_duration(job.started_at, job.completed_at, now).unwrap_or_else(|| "–".into())}</td>
+                                        <td class="px-4 py-2 text-right">{job.progress.files_processed}</td>
+                                        <td class="px-4 py-2 text-right">{job.progress.files_skipped}</td>
+                                        <td class="px-4 py-2 text-right">{job.progress.files_failed}</td>
+                                        <td class="px-4 py-2 text-right">
+                                            <LinkButton href=format!("/jobs/{}", job.id) size=ButtonSize::Sm variant=ButtonVariant::Ghost>"Details"</LinkButton>
+                                        </td>
                                     </tr>
-                                </thead>
-                                <tbody class="divide-y divide-slate-100">
-                                    {page.items.into_iter().map(|job| view! {
-                                        <tr data-testid="history-row">
-                                            <td class="px-4 py-2 whitespace-nowrap"><RelativeTime at=job.started_at.unwrap_or(job.created_at)/></td>
-                                            <td class="px-4 py-2">{job.job_type.as_str()}</td>
-                                            <td class="px-4 py-2"><JobStatusBadge status=job.status/></td>
-                                            <td class="px-4 py-2 whitespace-nowrap">{job_duration(job.started_at, job.completed_at, now).unwrap_or_else(|| "–".into())}</td>
-                                            <td class="px-4 py-2 text-right">{job.progress.files_processed}</td>
-                                            <td class="px-4 py-2 text-right">{job.progress.files_skipped}</td>
-                                            <td class="px-4 py-2 text-right">{job.progress.files_failed}</td>
-                                            <td class="px-4 py-2 text-right">
-                                                <LinkButton href=format!("/jobs/{}", job.id) size=ButtonSize::Sm variant=ButtonVariant::Ghost>"Details"</LinkButton>
-                                            </td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </Card>
+                                }).collect_view()}
+                            </tbody>
+                        </TableCard>
                         <Pager base current pages/>
                     }.into_any()
                 }
