@@ -71,7 +71,8 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_v
     cargo install wasm-bindgen-cli --version "$bindgen_version" --quiet
 fi
 
-# npm: Tailwind and wasm-opt for cargo-leptos; Playwright and oidc-provider for tests.
+# npm: Tailwind and wasm-opt for cargo-leptos; Playwright, oidc-provider and
+# google-drive-mock (with its express and cors peers) for tests.
 npm_ci() {
   local dir=$1
   # Reinstall only when the lock file changed since the last install.
@@ -83,12 +84,13 @@ npm_ci() {
 npm_ci "$ROOT"
 [ "$PROFILE" = run ] || npm_ci "$ROOT/end2end"
 
-# Python test peers: secantusdb (MongoDB wire protocol) and wsgidav (WebDAV).
+# Python test peers: secantusdb (MongoDB wire protocol), wsgidav (WebDAV) and
+# jira820 (Jira Data Center).
 if [ "$PROFILE" != run ]; then
   requirements="$ROOT/scripts/requirements-peers.txt"
   stamp="$VENV/.requirements"
   if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$requirements" "$stamp"; then
-    say "Python test peers (secantusdb, wsgidav)"
+    say "Python test peers (secantusdb, wsgidav, jira820)"
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check --pre -r "$requirements"
     cp "$requirements" "$stamp"

@@ -3,43 +3,13 @@
 
 mod support;
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
 use app::model::*;
 use app::port::{Caller, ServicePort};
 use cloud_sources::config::Settings;
 use cloud_sources::service::Service;
+use std::process::{Command, Stdio};
+use support::cli::{cli, stdout};
 use support::peers::{WEBDAV_PASSWORD, WEBDAV_USER, WebdavKind, WebdavServer};
-
-fn cli(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cloud-sources"))
-        .args(args)
-        .env("CLOUD_SOURCES__DATA_DIR", data_dir)
-        .env("CLOUD_SOURCES__SECURITY__ALLOW_HOSTS", "[\"127.0.0.1\"]")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
 
 #[tokio::test]
 async fn operators_manage_users_connections_syncs_and_documents_from_the_command_line() {

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod atlassian;
+pub mod cli;
 pub mod cloud_sync;
 pub mod fixtures;
 pub mod peers;

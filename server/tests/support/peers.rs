@@ -560,3 +560,120 @@ fn greeted(port: u16, timeout: Duration) -> bool {
     }
     false
 }
+
+/// `google-drive-mock` (npm, MIT), a Drive v3 imitation written outside this
+/// project, on a free loopback port; killed by PID when dropped. Started by
+/// `end2end/peers/google-drive-mock.mjs`, which reports the port it bound.
+pub struct GoogleDriveMock {
+    /// `http://127.0.0.1:PORT`: the `api_base` Drive paths are appended to.
+    pub origin: String,
+    _child: ChildGuard,
+}
+
+impl GoogleDriveMock {
+    /// One of the two bearer tokens the mock accepts (it has no OAuth server).
+    pub const TOKEN: &'static str = "another-valid-token";
+
+    pub fn start() -> Self {
+        super::recording::register_secret(Self::TOKEN);
+        let dir = end2end_dir();
+        assert!(
+            dir.join("node_modules").join("google-drive-mock").exists(),
+            "google-drive-mock is not installed: run scripts/install.sh test"
+        );
+        let mut child = Command::new("node")
+            .arg("peers/google-drive-mock.mjs")
+            .current_dir(&dir)
+            .env("PORT", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = lines.next().and_then(Result::ok).unwrap_or_default();
+        let Some(origin) = ready.strip_prefix("listening ").map(str::to_string) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("google-drive-mock did not start: {ready:?}");
+        };
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { origin, _child: ChildGuard(child) }
+    }
+}
+
+/// `jira820` (PyPI, MIT), a stateful imitation of Jira Data Center 8.20
+/// (REST v2) written outside this project, on a free loopback port; killed by
+/// PID when dropped. It serves one project (key and name chosen here) seeded
+/// with generated issues, and accepts any credentials.
+pub struct Jira820 {
+    /// `http://127.0.0.1:PORT`: the site URL a Data Center connection names.
+    pub origin: String,
+    log_path: PathBuf,
+    _child: ChildGuard,
+    _dir: tempfile::TempDir,
+}
+
+impl Jira820 {
+    pub fn start(project_key: &str, project_name: &str) -> Self {
+        let program = venv().join("bin").join("jira820");
+        assert!(
+            program.exists(),
+            "Jira tests need jira820: run scripts/install.sh test (looked in {})",
+            program.display()
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log_path = dir.path().join("jira820.log");
+        for _attempt in 0..3 {
+            let port = free_port();
+            let log = std::fs::File::create(&log_path).expect("jira820 log");
+            let log_out = log.try_clone().expect("jira820 log");
+            let mut child = Command::new(&program)
+                .current_dir(dir.path())
+                // Its banner (which names the port) reaches the log at once.
+                .env("PYTHONUNBUFFERED", "1")
+                .env("JIRA820_HOST", "127.0.0.1")
+                .env("JIRA820_PORT", port.to_string())
+                .env("JIRA820_PROJECT_KEY", project_key)
+                .env("JIRA820_PROJECT_NAME", project_name)
+                .env_remove("JIRA820_CONFIG")
+                .env_remove("JIRA820_PERSIST")
+                .env_remove("JIRA820_READONLY")
+                .stdin(Stdio::null())
+                .stdout(log_out)
+                .stderr(log)
+                .spawn()
+                .expect("start jira820");
+            // Up only when it answers as itself (not someone else on a reused port).
+            let up = wait_for_port(port, Duration::from_secs(30))
+                && matches!(child.try_wait(), Ok(None))
+                && std::fs::read_to_string(&log_path)
+                    .is_ok_and(|l| l.contains(&format!("127.0.0.1:{port}")));
+            if up {
+                return Self {
+                    origin: format!("http://127.0.0.1:{port}"),
+                    log_path,
+                    _child: ChildGuard(child),
+                    _dir: dir,
+                };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!(
+            "jira820 did not start:\n{}",
+            std::fs::read_to_string(&log_path).unwrap_or_default()
+        );
+    }
+
+    /// The requests it served so far, as `"METHOD /path?query"` (uvicorn's access log).
+    pub fn requests(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        log.lines()
+            .filter_map(|line| line.split('"').nth(1))
+            .filter_map(|request| request.rsplit_once(' ').map(|(r, _)| r.to_string()))
+            .collect()
+    }
+}
