@@ -121,7 +121,7 @@ impl AccessTokens for Tokens {
 }
 
 fn classify(answer: &ErrorResponse) -> ProviderError {
-    answer.default_error("test peer")
+    answer.default_error()
 }
 
 fn policy() -> RetryPolicy {

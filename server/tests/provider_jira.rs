@@ -114,6 +114,16 @@ async fn jira_data_center_passes_the_conformance_checks_with_a_personal_access_t
     let hint = DocumentHint { name: &issue.name, mime_type: Some(&issue.mime_type) };
     let text = extract(&json, &hint, &Limits::default()).unwrap().text;
     assert!(text.contains("Customers with large carts see a timeout at payment."), "{text}");
+    // Attachments come from `/secure/attachment/{id}/{name}`, projects from `GET /project`.
+    let log = &listed["/Engineering/ENG-1/gateway.log"];
+    let bytes = conformance::download(provider.as_ref(), log, 1024).await.unwrap();
+    assert_eq!(bytes, b"ERROR upstream timed out while reading the payment response");
+    let projects = provider.list_folders(None).await.unwrap();
+    assert!(projects.iter().any(|p| p.remote_id == "project:ENG"), "{projects:#?}");
+    let counts = site.account.account().request_counts();
+    assert!(counts.endpoint("jira.secure.attachment") > 0, "{counts:?}");
+    assert!(counts.endpoint("jira.project.all") > 0, "{counts:?}");
+    assert_eq!(counts.endpoint("jira.project.search"), 0, "{counts:?}");
     // Cloud credentials (e-mail + API token over Basic) are not accepted by Data Center.
     let err = site.provider().test().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AuthExpired, "{err}");

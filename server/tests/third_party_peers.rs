@@ -44,18 +44,15 @@
 //!   while Jira Data Center documents both. Every listing and change window
 //!   of ours is a POST, so no sync can list an issue (asserted below: the run
 //!   fails with the reason, and nothing is indexed);
-//! - `GET /rest/api/2/project/search` is routed to `project/{key}` with the
-//!   key `search`, and answers the one project object: our picker parses it as
-//!   an empty page and lists no project. Jira Data Center 8.20 has no
-//!   `project/search` either (it is a Cloud endpoint; DC lists projects with
-//!   `GET /rest/api/2/project`), so this is a gap in our Data Center support
-//!   too, reported rather than asserted;
+//! - (found here and fixed in our provider: Data Center has no Cloud-only
+//!   `project/search`; the picker now lists projects with `GET /project`, and
+//!   attachments are downloaded from `/secure/attachment/{id}/{name}`);
 //! - `issue/{id}` knows issue keys only (numeric ids are a 404; Jira takes
 //!   either), and `fields=comment` is not returned;
 //! - JQL: `id in (…)` is ignored (every issue matches) and
 //!   `updated >= <epoch ms>` is a 500;
 //! - `/rest/api/2/attachment/content/{id}` does not exist (nor does it on
-//!   Jira Data Center, which downloads from `/secure/attachment/…`).
+//!   Jira Data Center, which downloads from `/secure/attachment/…`, as we do).
 
 mod support;
 
@@ -380,15 +377,22 @@ async fn jira820_data_center_connection_is_tested_from_the_cli_and_a_sync_it_can
         jira.requests()
     );
 
-    // The project, selected by key (the picker cannot list it here, see above):
+    // The picker lists the project through Data Center's `GET /project`.
+    let browsed = stdout(&cli(data, &["connection", "browse", &connection, "--json"], None));
+    let entries: Vec<FolderEntry> = serde_json::from_str(&browsed).expect("entries");
+    let project = entries.iter().find(|e| e.remote_id == "project:ATLAS").unwrap_or_else(|| {
+        panic!("the project is in the picker: {entries:?}");
+    });
+    assert_eq!(project.name, "Atlas Rivers");
+    assert!(
+        jira.requests().iter().any(|r| r == "GET /rest/api/2/project"),
+        "{:?}",
+        jira.requests()
+    );
+
     // jira820 refuses our POST search, and the run says so rather than
     // completing with nothing.
-    let source = SourcePath {
-        path: "/Atlas Rivers".into(),
-        remote_id: "project:ATLAS".into(),
-        include_subfolders: true,
-    };
-    let config = configure(&app, &alice, &connection, source).await;
+    let config = configure(&app, &alice, &connection, selection(project)).await;
     let job = run_and_wait(&app.service, &alice, &config, false).await;
     assert_eq!(job.status, JobStatus::Failed, "{:?}", job.message);
     let message = job.message.clone().unwrap_or_default();

@@ -460,7 +460,7 @@ pub fn classify(product: &str, answer: &super::http::ErrorResponse) -> ProviderE
         500..=599 => {
             ProviderError::transient(format!("{product} is unavailable (HTTP {status}){detail}"))
         }
-        _ => answer.default_error(product),
+        _ => answer.default_error(),
     };
     error.with_retry_after(answer.retry_after()).with_context("status", status)
 }

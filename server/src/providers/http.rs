@@ -270,8 +270,9 @@ impl ErrorResponse {
         parse_retry_after(self.headers.get(http::header::RETRY_AFTER)?.to_str().ok()?)
     }
 
-    /// The classification every provider starts from: by status code alone.
-    pub fn default_error(&self, what: &str) -> ProviderError {
+    /// The classification every provider starts from: by status code alone. The
+    /// message does not name the provider: whoever shows it (the job, the API) does.
+    pub fn default_error(&self) -> ProviderError {
         let kind = match self.status {
             StatusCode::UNAUTHORIZED => ErrorKind::AuthExpired,
             StatusCode::FORBIDDEN => ErrorKind::AccessDenied,
@@ -281,10 +282,23 @@ impl ErrorResponse {
             s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => ErrorKind::Transient,
             _ => ErrorKind::ParseError,
         };
-        ProviderError::new(kind, format!("{what}: HTTP {}", self.status.as_u16()))
-            .with_retry_after(self.retry_after())
-            .with_context("status", self.status.as_u16())
+        let reason = self.status.canonical_reason().unwrap_or("unexpected status");
+        ProviderError::new(
+            kind,
+            format!("unexpected answer HTTP {} {reason}", self.status.as_u16()),
+        )
+        .with_retry_after(self.retry_after())
+        .with_context("status", self.status.as_u16())
     }
+}
+
+/// Characters kept as they are in a path segment: RFC 3986 unreserved.
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Percent-encodes one URL path segment (a file name, a user name).
+pub fn encode_segment(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
 /// `Retry-After: 120` or `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`.

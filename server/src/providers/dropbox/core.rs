@@ -157,7 +157,7 @@ pub fn parse_error(answer: &ErrorResponse) -> ProviderError {
         StatusCode::TOO_MANY_REQUESTS => ErrorKind::RateLimited,
         StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => ErrorKind::Invalid,
         s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => ErrorKind::Transient,
-        _ => return answer.default_error("Dropbox"),
+        _ => return answer.default_error(),
     };
     let detail = match &body {
         Some(b) => b

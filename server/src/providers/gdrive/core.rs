@@ -303,7 +303,7 @@ pub fn parse_error(answer: &ErrorResponse) -> ProviderError {
         s if s.is_server_error() => {
             ProviderError::transient(format!("Google Drive is unavailable (HTTP {status}){detail}"))
         }
-        _ => answer.default_error("Google Drive"),
+        _ => answer.default_error(),
     };
     let error = error.with_retry_after(answer.retry_after()).with_context("status", status);
     if reason.is_empty() { error } else { error.with_context("reason", reason) }

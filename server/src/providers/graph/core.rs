@@ -5,7 +5,7 @@
 //! a pre-authenticated URL that must be fetched without the token), and
 //! [`parse_error`], the one place Graph answers are classified.
 
-use app::model::{ProviderId, Timestamp};
+use app::model::Timestamp;
 use http::StatusCode;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use serde::de::DeserializeOwned;
@@ -260,7 +260,7 @@ pub fn parse_error(answer: &ErrorResponse) -> ProviderError {
         s if s.as_u16() == 509 => ErrorKind::RateLimited,
         StatusCode::BAD_REQUEST => ErrorKind::Invalid,
         s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => ErrorKind::Transient,
-        _ => return answer.default_error(ProviderId::OneDrive.display_name()),
+        _ => return answer.default_error(),
     };
     let what = match kind {
         ErrorKind::CursorInvalid => "the change feed must start over",

@@ -24,12 +24,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use self::model::{JiraFilter, JiraIssue, JiraProjectPage, JiraSearch, JiraUser};
+use self::model::{JiraFilter, JiraIssue, JiraProject, JiraProjectPage, JiraSearch, JiraUser};
 use super::atlassian::{
     self, AtlassianClient, Deployment, Product, ResolvedSite, decode_cursor, encode_cursor,
     window_start,
 };
-use super::http::{ErrorResponse, limited_stream};
+use super::http::{ErrorResponse, encode_segment, limited_stream};
 use super::net::HostGuard;
 use super::{
     AccountInfo, ByteStream, Change, ChangePage, Credentials, ErrorKind, ListPage, Provider,
@@ -172,6 +172,21 @@ fn jql(condition: &str, extra: Option<&str>, order: &str) -> String {
     match extra {
         Some(extra) => format!("{condition} AND {extra} ORDER BY {order}"),
         None => format!("{condition} ORDER BY {order}"),
+    }
+}
+
+fn project_entry(p: JiraProject) -> FolderEntry {
+    let name = if p.name.trim().is_empty() { p.key.clone() } else { p.name.clone() };
+    FolderEntry {
+        remote_id: format!("project:{}", p.key),
+        path: format!("/{}", name.replace('/', "∕")),
+        name,
+        kind: EntryKind::Project,
+        selectable: true,
+        has_children: Some(false),
+        file_count: None,
+        size: None,
+        modified_at: None,
     }
 }
 
@@ -367,6 +382,29 @@ impl JiraProvider {
         seen.insert(issue.id.clone(), known);
     }
 
+    /// Every project the user can browse: paged `project/search` on Cloud, the one-array
+    /// `GET /project` on Data Center (which has no `project/search`).
+    async fn projects(&self) -> ProviderResult<Vec<JiraProject>> {
+        let site = self.client.site().await?;
+        let api = self.api(site);
+        if self.client.deployment != Deployment::Cloud {
+            let (projects, _) = self.client.get_json_dated(&format!("{api}/project")).await?;
+            return Ok(projects);
+        }
+        let mut projects = Vec::new();
+        let mut start = 0u64;
+        loop {
+            let url = format!("{api}/project/search?startAt={start}&maxResults=50&orderBy=key");
+            let (page, _): (JiraProjectPage, _) = self.client.get_json_dated(&url).await?;
+            let count = page.values.len() as u64;
+            projects.extend(page.values);
+            if page.is_last.unwrap_or(true) || count == 0 {
+                return Ok(projects);
+            }
+            start = page.start_at + count;
+        }
+    }
+
     /// The JQL condition a selection stands for, without ordering.
     async fn condition(&self, remote_id: &str) -> ProviderResult<String> {
         match selected(remote_id)? {
@@ -490,33 +528,8 @@ impl Provider for JiraProvider {
             // Projects hold issues, not folders.
             return Ok(Vec::new());
         }
-        let site = self.client.site().await?;
-        let api = self.api(site);
-        let mut projects = Vec::new();
-        let mut start = 0u64;
-        loop {
-            let url = format!("{api}/project/search?startAt={start}&maxResults=50&orderBy=key");
-            let (page, _): (JiraProjectPage, _) = self.client.get_json_dated(&url).await?;
-            let count = page.values.len() as u64;
-            for p in page.values {
-                let name = if p.name.trim().is_empty() { p.key.clone() } else { p.name.clone() };
-                projects.push(FolderEntry {
-                    remote_id: format!("project:{}", p.key),
-                    path: format!("/{}", name.replace('/', "∕")),
-                    name,
-                    kind: EntryKind::Project,
-                    selectable: true,
-                    has_children: Some(false),
-                    file_count: None,
-                    size: None,
-                    modified_at: None,
-                });
-            }
-            if page.is_last.unwrap_or(true) || count == 0 {
-                break;
-            }
-            start = page.start_at + count;
-        }
+        let mut projects: Vec<FolderEntry> =
+            self.projects().await?.into_iter().map(project_entry).collect();
         projects.sort_by_key(|p| p.name.to_lowercase());
         projects.extend(self.favourite_filters().await?);
         Ok(projects)
@@ -656,6 +669,13 @@ impl Provider for JiraProvider {
         let site = self.client.site().await?;
         let api = self.api(site);
         let url = match item.id.strip_prefix("att") {
+            // Data Center serves the file from the web application, by id and name.
+            Some(id) if self.client.deployment != Deployment::Cloud => format!(
+                "{}/secure/attachment/{}/{}",
+                site.web_root,
+                issue_id(id)?,
+                encode_segment(&item.name)
+            ),
             Some(id) => format!("{api}/attachment/content/{}", issue_id(id)?),
             None => format!("{api}/issue/{}?fields={DOCUMENT_FIELDS}", issue_id(&item.id)?),
         };
@@ -683,7 +703,7 @@ impl Provider for JiraProvider {
         }
         if id.starts_with("project:") {
             let url = format!("{}/project/{}", self.api(site), project_key(id)?);
-            let (p, _): (model::JiraProject, _) = self.client.get_json_dated(&url).await?;
+            let (p, _): (JiraProject, _) = self.client.get_json_dated(&url).await?;
             let name = if p.name.trim().is_empty() { p.key.clone() } else { p.name.clone() };
             return Ok(RemoteItem {
                 id: id.to_string(),

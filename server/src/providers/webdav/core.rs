@@ -5,11 +5,11 @@
 
 use bytes::Bytes;
 use http::StatusCode;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::percent_decode_str;
 use url::Url;
 
 use super::propfind::{DavEntry, parse_multistatus};
-use crate::providers::http::{ErrorResponse, HttpClient, read_body};
+use crate::providers::http::{ErrorResponse, HttpClient, encode_segment, read_body};
 use crate::providers::{ErrorKind, ProviderError, ProviderResult};
 
 pub const DAV_NS: &str = "DAV:";
@@ -47,14 +47,6 @@ pub const PROPFIND_PICKER_BODY: &str = r#"<?xml version="1.0" encoding="utf-8"?>
     <nc:contained-folder-count/>
   </d:prop>
 </d:propfind>"#;
-
-/// Characters kept as they are in a path segment: RFC 3986 unreserved.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-/// Percent-encodes one path segment (a file name, a user name).
-pub fn encode_segment(segment: &str) -> String {
-    utf8_percent_encode(segment, SEGMENT).to_string()
-}
 
 /// A user-visible path in its one form: `/`, `/Docs`, `/Docs/a b.txt`.
 /// `None` for `.` or `..` segments (never let a path leave the root).
@@ -374,7 +366,7 @@ pub fn parse_error(answer: &ErrorResponse, auth: WebdavAuthKind) -> ProviderErro
                 "the server answered with an HTML page (HTTP {status}), not WebDAV: check the server URL"
             ))
         }
-        _ => answer.default_error("WebDAV server"),
+        _ => answer.default_error(),
     };
     error.with_retry_after(answer.retry_after()).with_context("status", status)
 }

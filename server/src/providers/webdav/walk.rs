@@ -148,7 +148,7 @@ fn web_url(entry: &DavEntry, root: &DavRoot) -> Option<String> {
     let at = root.url().path().find("/remote.php/")?;
     let mut url = root.url().clone();
     let base = root.url().path()[..at].to_string();
-    url.set_path(&format!("{base}/index.php/f/{}", super::core::encode_segment(id)));
+    url.set_path(&format!("{base}/index.php/f/{}", crate::providers::http::encode_segment(id)));
     Some(url.to_string())
 }
 

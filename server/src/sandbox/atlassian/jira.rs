@@ -39,7 +39,11 @@ pub(super) fn routes(router: Router<Sandbox>) -> Router<Sandbox> {
     let router = both(router, "/search", get(search_get).post(search_post));
     let router = both(router, "/issue/{issue}", get(issue));
     let router = both(router, "/attachment/content/{id}", get(attachment_content));
-    both(router, "/attachment/{id}", get(attachment_meta))
+    let router = both(router, "/project", get(all_projects));
+    let router = both(router, "/attachment/{id}", get(attachment_meta));
+    // Data Center serves attachment files from the web application, outside REST.
+    router
+        .route("/atlassian/sites/{site}/secure/attachment/{id}/{filename}", get(secure_attachment))
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -284,6 +288,9 @@ async fn project_search(
     base: BaseUrl,
 ) -> Response {
     with_site(&sb, "jira.project.search", &p, &headers, &base, |r| {
+        if r.site.settings.data_center {
+            return error(StatusCode::NOT_FOUND, "null for uri: /rest/api/2/project/search");
+        }
         let start: usize = q.get("startAt").and_then(|s| s.parse().ok()).unwrap_or(0);
         let max: usize = q
             .get("maxResults")
@@ -328,6 +335,22 @@ async fn project(
         None => {
             error(StatusCode::NOT_FOUND, &format!("No project could be found with key '{key}'."))
         }
+    })
+    .await
+}
+
+/// `GET /project`: every project as one array (Data Center's listing; deprecated on Cloud
+/// in favour of `project/search`, but still served).
+async fn all_projects(
+    State(sb): State<Sandbox>,
+    Path(p): Path<Params>,
+    headers: HeaderMap,
+    base: BaseUrl,
+) -> Response {
+    with_site(&sb, "jira.project.all", &p, &headers, &base, |r| {
+        let mut indexes: Vec<usize> = (0..r.site.projects.len()).collect();
+        indexes.sort_by(|a, b| r.site.projects[*a].key.cmp(&r.site.projects[*b].key));
+        Json(indexes.iter().map(|&i| r.project(i)).collect::<Vec<Value>>()).into_response()
     })
     .await
 }
@@ -648,10 +671,12 @@ async fn attachment_content(
     let id = p.get("id").cloned().unwrap_or_default();
     let request_headers = headers.clone();
     with_site(&sb, "jira.attachment.content", &p, &headers, &base, |r| {
-        let Some((issue, at)) = find_attachment(r.site, &id) else {
+        if r.site.settings.data_center {
+            return error(StatusCode::NOT_FOUND, "null for uri: /rest/api/2/attachment/content");
+        }
+        if find_attachment(r.site, &id).is_none() {
             return error(StatusCode::NOT_FOUND, "The attachment does not exist.");
-        };
-        let attachment = &issue.attachments[at];
+        }
         if q.get("redirect").is_none_or(|v| v != "false") {
             let location = format!("{}/attachment/content/{id}?redirect=false", r.api());
             return (
@@ -660,16 +685,49 @@ async fn attachment_content(
             )
                 .into_response();
         }
-        if r.access.account.faults().download_fails(&id) {
-            r.access.account.counters().server_errors += 1;
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "Download failed");
+        attachment_bytes(r, &id, &request_headers)
+    })
+    .await
+}
+
+fn attachment_bytes(r: &Render<'_>, id: &str, request_headers: &HeaderMap) -> Response {
+    let Some((issue, at)) = find_attachment(r.site, id) else {
+        return error(StatusCode::NOT_FOUND, "The attachment does not exist.");
+    };
+    let attachment = &issue.attachments[at];
+    if r.access.account.faults().download_fails(id) {
+        r.access.account.counters().server_errors += 1;
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "Download failed");
+    }
+    util::bytes_response(
+        request_headers,
+        attachment.data.to_vec(),
+        &attachment.mime_type,
+        Vec::new(),
+    )
+}
+
+/// Data Center: `/secure/attachment/{id}/{filename}`, the file itself (Cloud's REST
+/// `attachment/content` does not exist there).
+async fn secure_attachment(
+    State(sb): State<Sandbox>,
+    Path(mut p): Path<Params>,
+    headers: HeaderMap,
+    base: BaseUrl,
+) -> Response {
+    p.insert("v".into(), "2".into());
+    let id = p.get("id").cloned().unwrap_or_default();
+    let filename = p.get("filename").cloned().unwrap_or_default();
+    let request_headers = headers.clone();
+    with_site(&sb, "jira.secure.attachment", &p, &headers, &base, |r| {
+        match find_attachment(r.site, &id) {
+            Some((issue, at))
+                if r.site.settings.data_center && issue.attachments[at].filename == filename =>
+            {
+                attachment_bytes(r, &id, &request_headers)
+            }
+            _ => error(StatusCode::NOT_FOUND, "The attachment does not exist."),
         }
-        util::bytes_response(
-            &request_headers,
-            attachment.data.to_vec(),
-            &attachment.mime_type,
-            Vec::new(),
-        )
     })
     .await
 }

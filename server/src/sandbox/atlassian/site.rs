@@ -132,7 +132,9 @@ pub struct SiteSettings {
     /// Server / Data Center instead of Cloud: personal access tokens as `Bearer` only (no
     /// e-mail + API token over Basic), Jira REST v2 only (no v3, so no `search/jql`, and
     /// descriptions and comments are wiki-markup strings, not ADF), Confluence search paged
-    /// with `start` / `limit` instead of a cursor.
+    /// with `start` / `limit` instead of a cursor; Jira projects listed by `GET /project`
+    /// (no `project/search`) and attachment files served from `/secure/attachment/{id}/{name}`
+    /// (no REST `attachment/content`).
     pub data_center: bool,
 }
 
