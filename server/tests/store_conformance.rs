@@ -162,6 +162,16 @@ async fn api_tokens_are_found_by_hash_and_scoped_to_their_user(store: Arc<dyn St
     let used = store.use_api_token("hash-1", now).await.unwrap().expect("found by hash");
     assert_eq!(used.user_id, alice);
     assert_eq!(used.last_used_at, Some(now));
+    // Used again within the minute: the first use stands (no write per request);
+    // a minute later the new use is kept.
+    let soon = now.plus_secs(30);
+    assert_eq!(store.use_api_token("hash-1", soon).await.unwrap().unwrap().last_used_at, Some(now));
+    let later = now.plus_secs(61);
+    assert_eq!(
+        store.use_api_token("hash-1", later).await.unwrap().unwrap().last_used_at,
+        Some(later)
+    );
+    assert_eq!(store.list_api_tokens(&alice).await.unwrap()[0].last_used_at, Some(later));
     assert!(store.use_api_token("hash-2", now).await.unwrap().is_none());
     assert_eq!(store.list_api_tokens(&alice).await.unwrap().len(), 1);
     assert!(store.list_api_tokens(&bob).await.unwrap().is_empty());

@@ -90,6 +90,9 @@ pub struct UpsertCounts {
     pub updated: u64,
 }
 
+/// How precisely an API token's last use is kept, in seconds.
+pub const TOKEN_USE_RESOLUTION_SECS: i64 = 60;
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `embedded` or `mongodb`.
@@ -120,7 +123,9 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_expired(&self, now: Timestamp) -> StoreResult<u64>;
 
     async fn create_api_token(&self, token: ApiTokenRecord) -> StoreResult<()>;
-    /// Finds a token by hash and records `now` as its last use.
+    /// Finds a token by hash and records `now` as its last use, unless it was last used
+    /// less than [`TOKEN_USE_RESOLUTION_SECS`] before: a token that calls every second
+    /// would otherwise turn every read request into a write.
     async fn use_api_token(
         &self,
         token_hash: &str,

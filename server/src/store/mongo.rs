@@ -34,8 +34,8 @@ use serde::de::DeserializeOwned;
 use super::{
     ApiTokenRecord, ConnectionRecord, CredentialsUpdate, DEFAULT_PER_PAGE, Enqueued, Heartbeat,
     IndexedItem, JobEnd, JobFileRecord, JobOutcome, JobRecord, MAX_PER_PAGE, OAuthStateRecord,
-    SCHEMA_VERSION, SessionRecord, Store, StoreError, StoreResult, SyncStateRecord, UpsertCounts,
-    UserRecord, VaultKeyRecord,
+    SCHEMA_VERSION, SessionRecord, Store, StoreError, StoreResult, SyncStateRecord,
+    TOKEN_USE_RESOLUTION_SECS, UpsertCounts, UserRecord, VaultKeyRecord,
 };
 
 /// The database used when the URI names none (`mongodb://host:27017/`).
@@ -592,15 +592,25 @@ impl Store for MongoStore {
         token_hash: &str,
         now: Timestamp,
     ) -> StoreResult<Option<ApiTokenRecord>> {
-        let found = self
-            .api_tokens
-            .find_one_and_update(
+        let found = self.api_tokens.find_one(doc! { "token_hash": token_hash }).await?;
+        let Some(mut token) = found.map(|d| from_record::<ApiTokenRecord>(d, "id")).transpose()?
+        else {
+            return Ok(None);
+        };
+        if token
+            .last_used_at
+            .is_some_and(|t| now.millis() - t.millis() < TOKEN_USE_RESOLUTION_SECS * 1000)
+        {
+            return Ok(Some(token));
+        }
+        self.api_tokens
+            .update_one(
                 doc! { "token_hash": token_hash },
                 doc! { "$set": { "last_used_at": date(now) } },
             )
-            .return_document(ReturnDocument::After)
             .await?;
-        found.map(|d| from_record(d, "id")).transpose()
+        token.last_used_at = Some(now);
+        Ok(Some(token))
     }
 
     async fn list_api_tokens(&self, user_id: &UserId) -> StoreResult<Vec<ApiTokenRecord>> {
