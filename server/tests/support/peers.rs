@@ -237,20 +237,25 @@ pub struct OidcProvider {
     _child: ChildGuard,
 }
 
+/// `node SCRIPT` in end2end/, once the npm `package` it runs is installed.
+fn node_peer(package: &str, script: &str) -> Command {
+    let dir = end2end_dir();
+    assert!(
+        dir.join("node_modules").join(package).exists(),
+        "{package} is not installed: run scripts/install.sh test"
+    );
+    let mut command = Command::new("node");
+    command.arg(script).current_dir(dir);
+    command
+}
+
 impl OidcProvider {
     pub const CLIENT_ID: &'static str = "cloud-sources-test";
     pub const CLIENT_SECRET: &'static str = "oidc-test-client-secret-9d1f";
 
     /// Starts it on `port` with one confidential client allowed `redirect_uris`.
     pub fn start(port: u16, redirect_uris: &[String]) -> Self {
-        let dir = end2end_dir();
-        assert!(
-            dir.join("node_modules").join("oidc-provider").exists(),
-            "oidc-provider is not installed: run scripts/install.sh test"
-        );
-        let mut child = Command::new("node")
-            .arg("peers/oidc-server.mjs")
-            .current_dir(&dir)
+        let mut child = node_peer("oidc-provider", "peers/oidc-server.mjs")
             .env("PORT", port.to_string())
             .env("CLIENT_ID", Self::CLIENT_ID)
             .env("CLIENT_SECRET", Self::CLIENT_SECRET)
@@ -576,14 +581,7 @@ impl GoogleDriveMock {
 
     pub fn start() -> Self {
         super::recording::register_secret(Self::TOKEN);
-        let dir = end2end_dir();
-        assert!(
-            dir.join("node_modules").join("google-drive-mock").exists(),
-            "google-drive-mock is not installed: run scripts/install.sh test"
-        );
-        let mut child = Command::new("node")
-            .arg("peers/google-drive-mock.mjs")
-            .current_dir(&dir)
+        let mut child = node_peer("google-drive-mock", "peers/google-drive-mock.mjs")
             .env("PORT", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
