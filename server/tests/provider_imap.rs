@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::model::{AuthType, EntryKind, SecretText, SourcePath};
+use app::model::{AuthType, EntryKind, ProviderId, SecretText, SourcePath};
 use async_trait::async_trait;
-use cloud_sources::providers::http::{HttpDeps, RetryPolicy};
+use cloud_sources::providers::http::{HttpDeps, RequestCounters, RetryPolicy};
 use cloud_sources::providers::imap::{ImapFactory, ImapOptions, xoauth2_payload};
 use cloud_sources::providers::net::HostGuard;
 use cloud_sources::providers::{
@@ -61,11 +61,22 @@ struct Client {
     provider: Arc<dyn Provider>,
     /// IMAP commands sent (the shared request counter).
     sent: Arc<AtomicU64>,
+    /// Requests by provider (`/metrics`).
+    counters: Arc<RequestCounters>,
 }
 
 impl Client {
+    /// IMAP commands sent; `/metrics` counts each as a request of `email`.
     fn commands(&self) -> u64 {
-        self.sent.load(Ordering::SeqCst)
+        let sent = self.sent.load(Ordering::SeqCst);
+        let email = self
+            .counters
+            .snapshot()
+            .into_iter()
+            .find(|(p, _)| *p == ProviderId::Email)
+            .map_or(0, |(_, c)| c.requests);
+        assert_eq!(email, sent, "every IMAP command is counted for /metrics");
+        sent
     }
 }
 
@@ -101,12 +112,13 @@ fn connect_with(
         .unwrap();
     let http = deps();
     let sent = http.sent.clone();
+    let counters = http.counters.clone();
     let context = ProviderContext {
         connection_id: "conn-1".into(),
         auth: ProviderAuth::Static(credentials),
         http,
     };
-    Client { provider: factory.connect(context).unwrap(), sent }
+    Client { provider: factory.connect(context).unwrap(), sent, counters }
 }
 
 fn client_for(dovecot: &Dovecot, options: ImapOptions) -> Client {

@@ -183,6 +183,11 @@ pub struct ProviderCounts {
 }
 
 impl RequestCounters {
+    /// Counts one request of a provider that does not speak HTTP (an IMAP command).
+    pub fn count_request(&self, provider: ProviderId) {
+        self.record(provider, |c| c.requests += 1);
+    }
+
     fn record(&self, provider: ProviderId, change: impl FnOnce(&mut ProviderCounts)) {
         let mut counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         change(counters.entry(provider).or_default());

@@ -157,6 +157,7 @@ impl ImapFactory {
             guard: self.guard.clone(),
             options: self.options.clone(),
             sent: context.http.sent.clone(),
+            counters: context.http.counters.clone(),
             pacer,
         };
         Ok((connector, label))

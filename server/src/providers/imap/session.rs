@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use app::model::{ImapSecurity, SecretText};
+use app::model::{ImapSecurity, ProviderId, SecretText};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
@@ -26,7 +26,7 @@ use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
-use super::super::http::Pacer;
+use super::super::http::{Pacer, RequestCounters};
 use super::super::net::HostGuard;
 use super::super::{AccessTokens, ErrorKind, ProviderError, ProviderResult};
 use super::ImapOptions;
@@ -84,6 +84,8 @@ pub struct ImapConnector {
     pub options: ImapOptions,
     /// The process-wide request counter (one per IMAP command).
     pub sent: Arc<AtomicU64>,
+    /// Per-provider counts (`/metrics`): each IMAP command is one request.
+    pub counters: Arc<RequestCounters>,
     pub pacer: Arc<Pacer>,
 }
 
@@ -211,6 +213,7 @@ pub struct ImapSession {
     read_timeout: Duration,
     max_answer_bytes: usize,
     sent: Arc<AtomicU64>,
+    counters: Arc<RequestCounters>,
     pacer: Arc<Pacer>,
 }
 
@@ -245,6 +248,7 @@ impl ImapConnector {
             read_timeout: self.options.read_timeout,
             max_answer_bytes: self.options.max_answer_bytes,
             sent: self.sent.clone(),
+            counters: self.counters.clone(),
             pacer: self.pacer.clone(),
         };
         let preauth = session.read_greeting().await?;
@@ -691,6 +695,7 @@ impl ImapSession {
     async fn write_command(&mut self, tag: &str, verb: &str, bytes: &[u8]) -> ProviderResult<()> {
         self.pacer.acquire().await;
         self.sent.fetch_add(1, Ordering::Relaxed);
+        self.counters.count_request(ProviderId::Email);
         // The verb only: arguments may be credentials.
         tracing::trace!(tag, verb, "imap command");
         self.in_flight += 1;
