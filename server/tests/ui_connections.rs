@@ -242,3 +242,52 @@ async fn server_functions_refuse_other_origins() {
     assert_eq!(same_site.status(), 200);
     assert!(app.service.api_tokens(&alice_id).await.unwrap().is_empty());
 }
+
+/// "Test" on a server that accepts connections and hangs up: a person gets the failure
+/// after two quick retries (three attempts), not after the minutes of retries a
+/// background sync spends riding out an outage; nothing is stored.
+#[tokio::test]
+async fn test_gives_up_quickly_on_a_server_that_hangs_up() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let counted = attempts.clone();
+    let server = tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    let app = TestApp::spawn_with(|settings| {
+        settings.security.allow_hosts = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let alice = support::sync::caller(&app.service, "alice").await;
+    let input = NewConnection {
+        provider: ProviderId::OwnCloud,
+        display_name: "Files".into(),
+        auth_type: AuthType::Password,
+        credentials: serde_json::json!({
+            "server_url": format!("http://127.0.0.1:{port}/remote.php/dav/files/alice/"),
+            "username": "alice",
+            "password": "secret",
+        }),
+    };
+    let test = app::port::ServicePort::test_credentials(&*app.service, &alice, input.clone())
+        .await
+        .unwrap();
+    assert!(!test.ok, "{test:?}");
+    assert_eq!(attempts.load(Ordering::SeqCst), 3, "one attempt and two retries: {test:?}");
+    let before = attempts.load(Ordering::SeqCst);
+    let err = app::port::ServicePort::create_connection(&*app.service, &alice, input)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("the connection test failed"), "{err}");
+    assert_eq!(attempts.load(Ordering::SeqCst) - before, 3);
+    let listed = app::port::ServicePort::list_connections(&*app.service, &alice).await.unwrap();
+    assert!(listed.is_empty());
+    server.abort();
+}

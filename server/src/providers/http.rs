@@ -218,7 +218,25 @@ pub struct HttpDeps {
     pub guard: Arc<HostGuard>,
 }
 
+impl RetryPolicy {
+    /// For a person waiting on a "Test" button: a couple of quick retries within seconds,
+    /// not the minutes a background sync may spend riding out an outage.
+    pub fn interactive() -> Self {
+        Self {
+            max_retries: 2,
+            base: Duration::from_millis(250),
+            cap: Duration::from_secs(2),
+            budget: Duration::from_secs(8),
+        }
+    }
+}
+
 impl HttpDeps {
+    /// The same dependencies with the [`RetryPolicy::interactive`] retries.
+    pub fn interactive(&self) -> Self {
+        Self { retry: RetryPolicy::interactive(), ..self.clone() }
+    }
+
     pub fn new(client: reqwest::Client, retry: RetryPolicy) -> Self {
         Self {
             client,

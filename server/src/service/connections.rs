@@ -1,7 +1,7 @@
 //! Connections: create (test first), test, rename, browse, delete.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use app::error::{AppError, AppResult};
 use app::model::{
@@ -10,9 +10,10 @@ use app::model::{
 };
 
 use super::{Service, internal, now, provider_error};
+use crate::providers::http::HttpDeps;
 use crate::providers::{
     AccountInfo, Credentials, Provider, ProviderAuth, ProviderContext, ProviderError,
-    ProviderFactory,
+    ProviderFactory, ProviderResult,
 };
 use crate::secrets;
 use crate::store::{ConnectionRecord, new_id};
@@ -50,6 +51,14 @@ impl Service {
 
     /// A provider for a stored connection.
     pub fn provider_for(&self, record: &ConnectionRecord) -> AppResult<Arc<dyn Provider>> {
+        self.provider_with(record, self.providers.http.clone())
+    }
+
+    fn provider_with(
+        &self,
+        record: &ConnectionRecord,
+        http: HttpDeps,
+    ) -> AppResult<Arc<dyn Provider>> {
         let factory = self.factory(record.provider)?;
         let credentials = secrets::open_credentials(&self.vault, record).map_err(|e| {
             // A damaged blob, one sealed for another record, or a key that is
@@ -66,11 +75,7 @@ impl Service {
             }
             other => ProviderAuth::Static(other),
         };
-        let context = ProviderContext {
-            connection_id: record.id.clone(),
-            auth,
-            http: self.providers.http.clone(),
-        };
+        let context = ProviderContext { connection_id: record.id.clone(), auth, http };
         factory.connect(context).map_err(|e| provider_error(record.provider, &e))
     }
 
@@ -105,10 +110,10 @@ impl Service {
                 let context = ProviderContext {
                     connection_id: connection_id.clone(),
                     auth: ProviderAuth::Static(credentials),
-                    http: self.providers.http.clone(),
+                    http: self.providers.http.interactive(),
                 };
                 match factory.connect(context) {
-                    Ok(p) => p.test().await,
+                    Ok(p) => answer_within(p.test()).await,
                     Err(e) => Err(e),
                 }
             }
@@ -171,8 +176,8 @@ impl Service {
     ) -> AppResult<ConnectionTest> {
         let record = self.connection_record(user_id, id).await?;
         let started = Instant::now();
-        let result = match self.provider_for(&record) {
-            Ok(provider) => provider.test().await,
+        let result = match self.provider_with(&record, self.providers.http.interactive()) {
+            Ok(provider) => answer_within(provider.test()).await,
             Err(e) => Err(ProviderError::invalid(e.to_string())),
         };
         let outcome = test_result(record.provider, result, started);
@@ -307,4 +312,19 @@ fn test_result(
             latency_ms,
         },
     }
+}
+
+/// How long a person waits for "Test" before being told the server does not answer.
+const TEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A connection test, given up after [`TEST_TIMEOUT`].
+async fn answer_within(
+    test: impl std::future::Future<Output = ProviderResult<AccountInfo>>,
+) -> ProviderResult<AccountInfo> {
+    tokio::time::timeout(TEST_TIMEOUT, test).await.unwrap_or_else(|_| {
+        Err(ProviderError::transient(format!(
+            "no answer within {} s; check the address and that the server is running",
+            TEST_TIMEOUT.as_secs()
+        )))
+    })
 }
