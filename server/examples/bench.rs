@@ -717,27 +717,60 @@ async fn drive_scale(args: &Args, sandbox: &SandboxProcess, table: &mut Table) {
             took,
         )
         .await;
-        for (round, &k) in args.changes.iter().enumerate() {
-            sandbox.add_files("google", &user, &batch, k, round).await;
-            let before = server.requests_of("google_drive").await;
-            let (job, took) = server.sync(&config, false).await;
-            let used = server.requests_of("google_drive").await - before;
-            table.add(
-                &format!("Drive {n} incremental"),
-                &format!("{k} files added to {n}"),
-                format!(
-                    "{used} requests, {} files indexed, {}",
-                    job.progress.files_processed,
-                    secs(took)
-                ),
-                "grows with k",
-            );
-        }
+        let changes = Changes { sandbox, cloud: "google", user: &user, batch: &batch, n };
+        changes_rows(
+            args,
+            &server,
+            &config,
+            "google_drive",
+            &changes,
+            &format!("Drive {n}"),
+            table,
+        )
+        .await;
         table.add(
             &scenario,
             "server peak RSS after incrementals",
             format!("{:.0} MB", server.peak_rss_mb()),
             "",
+        );
+    }
+}
+
+/// Where `changes_rows` adds files: a sandbox account with a generated tree of `n` files.
+struct Changes<'a> {
+    sandbox: &'a SandboxProcess,
+    cloud: &'a str,
+    user: &'a str,
+    batch: &'a str,
+    n: usize,
+}
+
+/// One incremental run per `--changes` k, after adding k files: requests and files indexed.
+async fn changes_rows(
+    args: &Args,
+    server: &Server,
+    config: &ConfigId,
+    provider: &str,
+    changes: &Changes<'_>,
+    label: &str,
+    table: &mut Table,
+) {
+    let n = changes.n;
+    for (round, &k) in args.changes.iter().enumerate() {
+        changes.sandbox.add_files(changes.cloud, changes.user, changes.batch, k, round).await;
+        let before = server.requests_of(provider).await;
+        let (job, took) = server.sync(config, false).await;
+        let used = server.requests_of(provider).await - before;
+        table.add(
+            &format!("{label} incremental"),
+            &format!("{k} files added to {n}"),
+            format!(
+                "{used} requests, {} files indexed, {}",
+                job.progress.files_processed,
+                secs(took)
+            ),
+            "grows with k",
         );
     }
 }
@@ -776,22 +809,8 @@ async fn clouds(
             took,
         )
         .await;
-        for (round, &k) in args.changes.iter().enumerate() {
-            sandbox.add_files(cloud, &user, &batch, k, round).await;
-            let before = server.requests_of(provider).await;
-            let (job, took) = server.sync(&config, false).await;
-            let used = server.requests_of(provider).await - before;
-            table.add(
-                &format!("{label} incremental"),
-                &format!("{k} files added to {n}"),
-                format!(
-                    "{used} requests, {} files indexed, {}",
-                    job.progress.files_processed,
-                    secs(took)
-                ),
-                "grows with k",
-            );
-        }
+        let changes = Changes { sandbox, cloud, user: &user, batch: &batch, n };
+        changes_rows(args, server, &config, provider, &changes, label, table).await;
         configs.push(config);
     }
     configs

@@ -282,9 +282,8 @@ async fn test_gives_up_quickly_on_a_server_that_hangs_up() {
     assert!(!test.ok, "{test:?}");
     assert_eq!(attempts.load(Ordering::SeqCst), 3, "one attempt and two retries: {test:?}");
     let before = attempts.load(Ordering::SeqCst);
-    let err = app::port::ServicePort::create_connection(&*app.service, &alice, input)
-        .await
-        .unwrap_err();
+    let err =
+        app::port::ServicePort::create_connection(&*app.service, &alice, input).await.unwrap_err();
     assert!(err.to_string().contains("the connection test failed"), "{err}");
     assert_eq!(attempts.load(Ordering::SeqCst) - before, 3);
     let listed = app::port::ServicePort::list_connections(&*app.service, &alice).await.unwrap();
