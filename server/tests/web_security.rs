@@ -62,23 +62,28 @@ async fn tokens(app: &TestApp, session: &str) -> Vec<ApiTokenInfo> {
         .unwrap()
 }
 
+/// A personal API token created from the signed-in browser (same-origin); the answer's JSON.
+async fn new_token(app: &TestApp, cookie: &str, name: &str) -> serde_json::Value {
+    bare()
+        .post(app.url(&format!("{API}/tokens")))
+        .header("cookie", cookie)
+        .header("origin", &app.base)
+        .json(&serde_json::json!({"name": name}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn state_changing_requests_from_another_site_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
     app.service.create_user("alice", Some(PASSWORD), false).await.unwrap();
     let session = sign_in(&app, "alice", None).await;
     let cookie = format!("cs_session={session}");
-    let created: serde_json::Value = bare()
-        .post(app.url(&format!("{API}/tokens")))
-        .header("cookie", &cookie)
-        .header("origin", &app.base)
-        .json(&serde_json::json!({"name": "kept"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = new_token(&app, &cookie, "kept").await;
     let token_id = created["info"]["id"].as_str().unwrap().to_string();
     let before = tokens(&app, &session).await;
 
@@ -152,17 +157,7 @@ async fn state_changing_requests_from_another_site_are_refused_and_change_nothin
     assert!(tokens(&app, &session).await.is_empty());
     // A personal API token is not a cookie: no browser attaches it by itself,
     // so bearer calls need no Origin.
-    let created: serde_json::Value = bare()
-        .post(app.url(&format!("{API}/tokens")))
-        .header("cookie", &cookie)
-        .header("origin", &app.base)
-        .json(&serde_json::json!({"name": "script"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = new_token(&app, &cookie, "script").await;
     let secret = created["token"].as_str().unwrap();
     let by_token = bare()
         .post(app.url(&format!("{API}/tokens")))
