@@ -328,8 +328,17 @@ impl SqliteStore {
     {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
-            let index = db.next_reader.fetch_add(1, Ordering::Relaxed) % db.readers.len();
-            let conn = db.readers[index].lock().map_err(|_| unavailable("reader poisoned"))?;
+            // The first idle reader from a rotating start; wait for one only when all are
+            // busy (waiting on a fixed one while others idle showed as tail latency).
+            let start = db.next_reader.fetch_add(1, Ordering::Relaxed);
+            let count = db.readers.len();
+            let idle = (0..count).find_map(|i| db.readers[(start + i) % count].try_lock().ok());
+            let conn = match idle {
+                Some(conn) => conn,
+                None => {
+                    db.readers[start % count].lock().map_err(|_| unavailable("reader poisoned"))?
+                }
+            };
             f(&conn)
         })
         .await
