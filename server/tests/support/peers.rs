@@ -237,6 +237,18 @@ pub struct OidcProvider {
     _child: ChildGuard,
 }
 
+/// Spawns a peer that reports readiness on its first line of output: returns the child and
+/// that line, and keeps draining the rest so the peer never blocks on a full pipe.
+fn spawn_until_first_line(mut command: Command) -> (Child, String) {
+    let mut child =
+        command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("the peer starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    std::thread::spawn(move || for _ in lines {});
+    (child, first)
+}
+
 /// `node SCRIPT` in end2end/, once the npm `package` it runs is installed.
 fn node_peer(package: &str, script: &str) -> Command {
     let dir = end2end_dir();
@@ -255,21 +267,14 @@ impl OidcProvider {
 
     /// Starts it on `port` with one confidential client allowed `redirect_uris`.
     pub fn start(port: u16, redirect_uris: &[String]) -> Self {
-        let mut child = node_peer("oidc-provider", "peers/oidc-server.mjs")
+        let mut command = node_peer("oidc-provider", "peers/oidc-server.mjs");
+        command
             .env("PORT", port.to_string())
             .env("CLIENT_ID", Self::CLIENT_ID)
             .env("CLIENT_SECRET", Self::CLIENT_SECRET)
-            .env("REDIRECT_URIS", redirect_uris.join(","))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = lines.next().and_then(Result::ok).unwrap_or_default();
+            .env("REDIRECT_URIS", redirect_uris.join(","));
+        let (child, ready) = spawn_until_first_line(command);
         assert!(ready.starts_with("listening"), "oidc-provider did not start: {ready:?}");
-        // Keep draining its output so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
         Self { port, issuer: format!("http://127.0.0.1:{port}"), _child: ChildGuard(child) }
     }
 }
@@ -581,23 +586,14 @@ impl GoogleDriveMock {
 
     pub fn start() -> Self {
         super::recording::register_secret(Self::TOKEN);
-        let mut child = node_peer("google-drive-mock", "peers/google-drive-mock.mjs")
-            .env("PORT", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = lines.next().and_then(Result::ok).unwrap_or_default();
+        let mut command = node_peer("google-drive-mock", "peers/google-drive-mock.mjs");
+        command.env("PORT", "0").stdin(Stdio::null());
+        let (mut child, ready) = spawn_until_first_line(command);
         let Some(origin) = ready.strip_prefix("listening ").map(str::to_string) else {
             let _ = child.kill();
             let _ = child.wait();
             panic!("google-drive-mock did not start: {ready:?}");
         };
-        // Keep draining its output so it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
         Self { origin, _child: ChildGuard(child) }
     }
 }
