@@ -15,6 +15,7 @@ use axum::extract::State;
 use cloud_sources::providers::Credentials;
 use cloud_sources::sandbox::Provider as Cloud;
 use serde_json::Value;
+use support::JsonAnswer;
 use support::cloud_sync::cloud_world_with;
 use support::sync::{caller, run_and_wait};
 
@@ -141,14 +142,8 @@ async fn an_expired_connection_and_a_failing_sync_are_flagged_and_posted_once_ea
         .await
         .unwrap();
     assert_eq!(login.headers()["location"], "/");
-    let dashboard: Dashboard = browser
-        .get(world.app.url("/api/v1/cloud-sources/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dashboard: Dashboard =
+        browser.get(world.app.url("/api/v1/cloud-sources/dashboard")).json_answer().await;
     assert!(
         dashboard.alerts.iter().any(|a| a == "Cloud files needs to be reconnected"),
         "{:?}",

@@ -5,6 +5,7 @@
 mod support;
 
 use secrecy::SecretString;
+use support::JsonAnswer;
 use support::app::TestApp;
 
 const ME: &str = "/api/v1/cloud-sources/me";
@@ -25,8 +26,7 @@ async fn the_bootstrap_admin_can_sign_in_on_first_start() {
         .unwrap();
     assert_eq!(login.status(), 303);
     assert_eq!(login.headers()["location"], "/");
-    let me: serde_json::Value =
-        browser.get(app.url(ME)).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = browser.get(app.url(ME)).json_answer().await;
     assert_eq!(me["username"], "operator");
     assert_eq!(me["is_admin"], true);
 }

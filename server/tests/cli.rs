@@ -8,6 +8,7 @@ use app::port::{Caller, ServicePort};
 use cloud_sources::config::Settings;
 use cloud_sources::service::Service;
 use std::process::{Command, Stdio};
+use support::JsonAnswer;
 use support::cli::{cli, stdout};
 use support::peers::{WEBDAV_PASSWORD, WEBDAV_USER, WebdavKind, WebdavServer};
 
@@ -138,22 +139,14 @@ async fn the_sandbox_runs_as_its_own_process() {
     let account: serde_json::Value = http
         .post(format!("{base}/_control/accounts"))
         .json(&serde_json::json!({"provider": "google", "username": "alice"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     assert!(account["root_id"].is_string(), "{account}");
     let tokens: serde_json::Value = http
         .post(format!("{base}/_control/accounts/google/alice/tokens"))
         .json(&serde_json::json!({"client_id": "cli-test"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     let listed = http
         .get(format!("{base}/google/drive/v3/files"))
         .bearer_auth(tokens["access_token"].as_str().unwrap())

@@ -10,6 +10,7 @@ use app::model::{AuthType, Connection, ConnectionStatus, ProviderId};
 use cloud_sources::config::ProviderSettings;
 use cloud_sources::providers::Credentials;
 use cloud_sources::secrets;
+use support::JsonAnswer;
 use support::app::TestApp;
 use support::peers::{OidcProvider, free_port};
 use support::recording::captured_logs;
@@ -225,12 +226,8 @@ async fn full_round_trip_authorize_consent_callback_refresh_revoke_leaks_nothing
     // Deleting the connection revokes the grant at the provider.
     let impact: serde_json::Value = alice
         .get(app.url(&format!("/api/v1/cloud-sources/connections/{}/impact", connection.id)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     assert_eq!(impact["revokes_tokens"], true);
     let deleted = alice
         .delete(app.url(&format!("/api/v1/cloud-sources/connections/{}", connection.id)))

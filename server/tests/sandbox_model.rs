@@ -2,6 +2,8 @@
 //! document bytes, the seed manifest, the official example payloads parsed with the
 //! simulators' own serde types, the bulk generator at benchmark scale and the control API.
 
+mod support;
+
 use std::io::Read;
 use std::time::{Duration, Instant};
 
@@ -17,6 +19,7 @@ use cloud_sources::sandbox::{
     FaultConfig, GenerateOptions, Provider, Sandbox, SandboxOptions, formats, spawn,
 };
 use serde_json::{Value, json};
+use support::JsonAnswer;
 
 // ---------------------------------------------------------------------------------------
 // Hashes
@@ -392,12 +395,8 @@ async fn what_the_simulators_emit_uses_only_field_names_the_specs_define() {
     let list: Value = http
         .get(format!("{base}/google/drive/v3/files?fields=*&pageSize=1000"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     let files = list["files"].as_array().unwrap();
     assert!(files.len() > 20);
     for file in files {
@@ -417,12 +416,8 @@ async fn what_the_simulators_emit_uses_only_field_names_the_specs_define() {
     let delta: Value = http
         .get(format!("{base}/microsoft/v1.0/me/drive/root/delta?$top=1000"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     for item in delta["value"].as_array().unwrap() {
         assert_keys_within(item, GRAPH_ITEM_FIELDS, "a Graph driveItem");
         assert_keys_within(&item["parentReference"], GRAPH_REFERENCE_FIELDS, "an itemReference");
@@ -443,12 +438,8 @@ async fn what_the_simulators_emit_uses_only_field_names_the_specs_define() {
         .post(format!("{base}/dropbox/api/2/files/list_folder"))
         .bearer_auth(&token)
         .json(&json!({"path": "", "recursive": true, "include_deleted": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     let entries = listing["entries"].as_array().unwrap();
     for entry in entries {
         let allowed = match entry[".tag"].as_str().unwrap() {
@@ -497,8 +488,7 @@ async fn one_hundred_thousand_generated_files_list_completely_and_download_by_se
         if let Some(t) = &page_token {
             url.push_str(&format!("&pageToken={t}"));
         }
-        let page: Value =
-            http.get(url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let page: Value = http.get(url).bearer_auth(&token).json_answer().await;
         pages += 1;
         for file in page["files"].as_array().unwrap() {
             assert!(seen.insert(file["id"].as_str().unwrap().to_string()));
@@ -533,12 +523,8 @@ async fn the_control_api_shapes_accounts_faults_and_counters_over_http() {
     let created: Value = http
         .post(format!("{control}/accounts"))
         .json(&json!({"provider": "dropbox", "username": "carol"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     assert_eq!(created["username"], "carol");
     let projects = created["manifest"]["items"]
         .as_array()
@@ -576,12 +562,8 @@ async fn the_control_api_shapes_accounts_faults_and_counters_over_http() {
     let renamed: Value = http
         .post(format!("{account}/items/{id}/rename"))
         .json(&json!({"name": "roadmap.md"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     assert_eq!(renamed["path"], "/Projects/roadmap.md");
     let replaced = http
         .put(format!("{account}/items/{id}/content"))
@@ -599,12 +581,8 @@ async fn the_control_api_shapes_accounts_faults_and_counters_over_http() {
     let tokens: Value = http
         .post(format!("{account}/tokens"))
         .json(&json!({"client_id": "ctl"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     let call = || {
         http.post(format!("{}/dropbox/api/2/users/get_current_account", server.base_url()))
             .bearer_auth(tokens["access_token"].as_str().unwrap())
@@ -612,13 +590,11 @@ async fn the_control_api_shapes_accounts_faults_and_counters_over_http() {
     };
     assert_eq!(call().await.unwrap().status(), 503);
     assert_eq!(call().await.unwrap().status(), 200);
-    let counts: Value =
-        http.get(format!("{account}/requests")).send().await.unwrap().json().await.unwrap();
+    let counts: Value = http.get(format!("{account}/requests")).json_answer().await;
     assert_eq!((counts["total"].as_u64(), counts["server_errors"].as_u64()), (Some(2), Some(1)));
     assert_eq!(counts["by_endpoint"]["users/get_current_account"], 2);
     assert_eq!(http.delete(format!("{account}/requests")).send().await.unwrap().status(), 204);
-    let counts: Value =
-        http.get(format!("{account}/requests")).send().await.unwrap().json().await.unwrap();
+    let counts: Value = http.get(format!("{account}/requests")).json_answer().await;
     assert_eq!(counts["total"], 0);
 
     let unknown = http
@@ -653,12 +629,8 @@ async fn the_control_api_shapes_accounts_faults_and_counters_over_http() {
     let moved: Value = http
         .post(format!("{control}/clock/advance"))
         .json(&json!({"seconds": 3600}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_answer()
+        .await;
     assert!(moved["now_ms"].as_i64().unwrap() >= before + 3_600_000);
 }
 

@@ -7,6 +7,7 @@ mod support;
 
 use app::model::ApiTokenInfo;
 use reqwest::StatusCode;
+use support::JsonAnswer;
 use support::app::{PASSWORD, TestApp};
 
 const API: &str = "/api/v1/cloud-sources";
@@ -54,12 +55,8 @@ async fn tokens(app: &TestApp, session: &str) -> Vec<ApiTokenInfo> {
     bare()
         .get(app.url(&format!("{API}/tokens")))
         .header("cookie", format!("cs_session={session}"))
-        .send()
+        .json_answer()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 /// A personal API token created from the signed-in browser (same-origin); the answer's JSON.
@@ -69,12 +66,8 @@ async fn new_token(app: &TestApp, cookie: &str, name: &str) -> serde_json::Value
         .header("cookie", cookie)
         .header("origin", &app.base)
         .json(&serde_json::json!({"name": name}))
-        .send()
+        .json_answer()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
