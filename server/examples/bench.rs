@@ -6,6 +6,7 @@
 //! ```text
 //! cargo run --release -p server --example bench -- --bin target/release/cloud-sources \
 //!     [--webdav-files 10000] [--drive-files 10000,30000] [--only webdav,drive,incremental,web]
+//!     [--hold]   # wait before the web load, printing the server PID and wrk commands
 //! ```
 //!
 //! Provider requests are the server's own `cloud_sources_provider_requests_total` counters
@@ -79,6 +80,9 @@ struct Args {
     drive_files: Vec<usize>,
     changes: Vec<usize>,
     only: Option<Vec<String>>,
+    /// `--hold`: before the web load, print how to reach the server and wait for
+    /// Enter, so it can be profiled by hand (`perf record -p PID`, `wrk`).
+    hold: bool,
 }
 
 impl Args {
@@ -96,6 +100,7 @@ impl Args {
             drive_files: flag("--drive-files").map(list).unwrap_or_else(|| vec![10_000, 100_000]),
             changes: flag("--changes").map(list).unwrap_or_else(|| vec![1, 10, 100]),
             only: flag("--only").map(|s| s.split(',').map(str::to_string).collect()),
+            hold: args.iter().any(|a| a == "--hold"),
         }
     }
 
@@ -919,6 +924,20 @@ async fn session_cookie(server: &Server) -> String {
         .to_string()
 }
 
+/// Prints the server's PID, address and credentials, then waits for Enter.
+async fn hold(server: &Server) {
+    let cookie = session_cookie(server).await;
+    println!("server pid {} at {}", server.pid(), server.base);
+    println!("  wrk -t2 -c50 -d15s --latency -H 'Cookie: {cookie}' {}/", server.base);
+    println!(
+        "  wrk -t2 -c50 -d15s --latency -H 'Authorization: Bearer {}' {}",
+        server.token,
+        server.api("/dashboard")
+    );
+    println!("press Enter to go on");
+    let _ = std::io::stdin().read_line(&mut String::new());
+}
+
 async fn web(server: &Server, sse_config: &ConfigId, table: &mut Table) {
     let cookie = session_cookie(server).await;
     let (rps, p99) = wrk(&format!("{}/", server.base), &format!("Cookie: {cookie}"));
@@ -1072,6 +1091,9 @@ async fn main() {
             imap(&server, &mut table).await;
         }
         if args.wants("web") {
+            if args.hold {
+                hold(&server).await;
+            }
             web(&server, &configs[0], &mut table).await;
         }
     }

@@ -75,6 +75,7 @@ conformance!(
     a_full_listing_sweeps_what_it_did_not_mark,
     deleting_a_document_deletes_its_attachments,
     dashboard_stats_count_only_the_users_own_records,
+    dashboard_document_totals_follow_every_change,
     another_user_can_neither_read_nor_change_nor_delete,
 );
 
@@ -1031,6 +1032,37 @@ async fn dashboard_stats_count_only_the_users_own_records(store: Arc<dyn Store>)
             next_scheduled_sync: Some(next),
         }
     );
+}
+
+async fn dashboard_document_totals_follow_every_change(store: Arc<dyn Store>) {
+    let alice = new_user(&store, "alice").await;
+    let bob = new_user(&store, "bob").await;
+    let config = new_config(&store, &alice).await;
+    let bobs = new_config(&store, &bob).await;
+    store.upsert_documents(&[fixtures::document(&bobs, "1", "/a")]).await.unwrap();
+    let totals = |user: UserId| {
+        let store = store.clone();
+        async move {
+            let stats = store.dashboard_stats(&user).await.unwrap();
+            (stats.total_files_indexed, stats.total_size_bytes)
+        }
+    };
+    assert_eq!(totals(alice.clone()).await, (0, 0), "no documents yet");
+
+    let mut first = fixtures::document(&config, "1", "/a");
+    store.upsert_documents(&[first.clone(), fixtures::document(&config, "2", "/b")]).await.unwrap();
+    assert_eq!(totals(alice.clone()).await, (2, 200));
+    // The same file again, grown: one document, its new size.
+    first.size_bytes = 250;
+    store.upsert_documents(&[first]).await.unwrap();
+    assert_eq!(totals(alice.clone()).await, (2, 350));
+    store.move_document(&alice, &config.id, "2", "/c", "c").await.unwrap();
+    assert_eq!(totals(alice.clone()).await, (2, 350), "a rename changes no total");
+    store.delete_documents(&alice, &config.id, &["1".to_string()]).await.unwrap();
+    assert_eq!(totals(alice.clone()).await, (1, 100));
+    store.delete_config(&alice, &config.id).await.unwrap();
+    assert_eq!(totals(alice.clone()).await, (0, 0), "the configuration's documents went with it");
+    assert_eq!(totals(bob).await, (1, 100), "another user's documents are not counted");
 }
 
 async fn another_user_can_neither_read_nor_change_nor_delete(store: Arc<dyn Store>) {
