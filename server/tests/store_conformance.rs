@@ -1056,12 +1056,15 @@ async fn dashboard_document_totals_follow_every_change(store: Arc<dyn Store>) {
     first.size_bytes = 250;
     store.upsert_documents(&[first]).await.unwrap();
     assert_eq!(totals(alice.clone()).await, (2, 350));
+    assert_eq!(store.document_stats(&alice, &config.id).await.unwrap(), (2, 350));
+    assert_eq!(store.document_stats(&bob, &config.id).await.unwrap(), (0, 0), "not bob's");
     store.move_document(&alice, &config.id, "2", "/c", "c").await.unwrap();
     assert_eq!(totals(alice.clone()).await, (2, 350), "a rename changes no total");
     store.delete_documents(&alice, &config.id, &["1".to_string()]).await.unwrap();
     assert_eq!(totals(alice.clone()).await, (1, 100));
     store.delete_config(&alice, &config.id).await.unwrap();
     assert_eq!(totals(alice.clone()).await, (0, 0), "the configuration's documents went with it");
+    assert_eq!(store.document_stats(&alice, &config.id).await.unwrap(), (0, 0));
     assert_eq!(totals(bob).await, (1, 100), "another user's documents are not counted");
 }
 
