@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ConfigId, ConfigStatus, ConnectionId, ConnectionStatus, JobStatus, ProviderId, SyncJob,
+    ConfigId, ConfigStatus, ConnectionId, ConnectionStatus, JobStatus, JobSummary, ProviderId,
     Timestamp,
 };
 
@@ -64,7 +64,8 @@ pub struct SourceSummary {
 pub struct Dashboard {
     pub stats: DashboardStats,
     pub sources: Vec<SourceSummary>,
-    pub recent_jobs: Vec<SyncJob>,
+    /// The latest runs, newest first.
+    pub recent_jobs: Vec<JobSummary>,
     /// Things that need the user's attention (expired connections, failing syncs).
     pub alerts: Vec<String>,
 }

@@ -168,6 +168,40 @@ pub struct SyncJob {
     pub cancel_requested: bool,
 }
 
+/// A run as the dashboard's recent activity lists it: what ran, how it went and
+/// when, without the job's error list and change cursor (a job page shows those).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub id: JobId,
+    pub config_id: ConfigId,
+    #[serde(rename = "type")]
+    pub job_type: JobType,
+    pub status: JobStatus,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub progress: Progress,
+    /// Why the job failed or was cancelled, in words.
+    pub message: Option<String>,
+}
+
+impl From<SyncJob> for JobSummary {
+    fn from(job: SyncJob) -> Self {
+        Self {
+            id: job.id,
+            config_id: job.config_id,
+            job_type: job.job_type,
+            status: job.status,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            completed_at: job.completed_at,
+            progress: job.progress,
+            message: job.message,
+        }
+    }
+}
+
 /// Errors kept per job; later ones are only counted.
 pub const MAX_JOB_ERRORS: usize = 200;
 

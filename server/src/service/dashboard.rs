@@ -121,6 +121,7 @@ impl Service {
             }
             sources.push(source);
         }
+        let recent_jobs = recent_jobs.into_iter().map(JobSummary::from).collect();
         Ok(Dashboard { stats, sources, recent_jobs, alerts })
     }
 
