@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release -p server --example bench -- --bin target/release/cloud-sources \
-//!     [--webdav-files 10000] [--drive-files 10000,30000] [--only webdav,drive,incremental,web]
+//!     [--webdav-files 10000] [--imap-messages 5000] [--drive-files 10000,30000] [--only webdav,drive,incremental,web]
 //!     [--hold]   # wait before the web load, printing the server PID and wrk commands
 //! ```
 //!
@@ -77,6 +77,7 @@ struct Args {
     ingest_bin: Option<PathBuf>,
     site: Option<PathBuf>,
     webdav_files: usize,
+    imap_messages: usize,
     drive_files: Vec<usize>,
     changes: Vec<usize>,
     only: Option<Vec<String>>,
@@ -97,6 +98,7 @@ impl Args {
             ingest_bin: flag("--ingest-bin").map(PathBuf::from),
             site: flag("--site").map(PathBuf::from),
             webdav_files: flag("--webdav-files").and_then(|n| n.parse().ok()).unwrap_or(10_000),
+            imap_messages: flag("--imap-messages").and_then(|n| n.parse().ok()).unwrap_or(5_000),
             drive_files: flag("--drive-files").map(list).unwrap_or_else(|| vec![10_000, 100_000]),
             changes: flag("--changes").map(list).unwrap_or_else(|| vec![1, 10, 100]),
             only: flag("--only").map(|s| s.split(',').map(str::to_string).collect()),
@@ -830,13 +832,12 @@ fn email(n: usize, prose: &mut Prose) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn imap(server: &Server, table: &mut Table) {
-    let n = 300;
+async fn imap(args: &Args, server: &Server, table: &mut Table) {
+    let n = args.imap_messages;
     let dovecot = Dovecot::start(&[("alice", "secret")]);
     let mut prose = Prose::new(5);
-    for i in 0..n {
-        dovecot.append("alice", "INBOX", &email(i, &mut prose));
-    }
+    let messages: Vec<Vec<u8>> = (0..n).map(|i| email(i, &mut prose)).collect();
+    dovecot.deliver_to_inbox("alice", &messages);
     let connection: Connection = server
         .post(
             "/connections",
@@ -1088,7 +1089,7 @@ async fn main() {
         let server = Server::start(&args.bin, Some(&sandbox), args.site.as_deref()).await;
         let configs = clouds(&args, &sandbox, &server, &mut table).await;
         if args.wants("incremental") {
-            imap(&server, &mut table).await;
+            imap(&args, &server, &mut table).await;
         }
         if args.wants("web") {
             if args.hold {

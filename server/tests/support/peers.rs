@@ -477,6 +477,20 @@ service imap-login {{
         self.doveadm_with_input(&["save", "-u", user, "-m", mailbox], Some(message));
     }
 
+    /// Delivers many messages to `user`'s INBOX at once: the first through
+    /// `doveadm save` (which creates the Maildir as the mail user), the rest written
+    /// straight into its `new/` folder, where Dovecot picks them up at the next sync
+    /// (thousands of `doveadm` runs take minutes).
+    pub fn deliver_to_inbox(&self, user: &str, messages: &[Vec<u8>]) {
+        let Some((first, rest)) = messages.split_first() else { return };
+        self.append(user, "INBOX", first);
+        let new = self.dir.path().join("mail").join(user).join("Maildir").join("new");
+        for (i, message) in rest.iter().enumerate() {
+            let name = format!("{}.M{i}P{}.bench", 1_700_000_000 + i, std::process::id());
+            std::fs::write(new.join(name), message).expect("write into the Maildir");
+        }
+    }
+
     pub fn create_mailbox(&self, user: &str, mailbox: &str) {
         self.doveadm(&["mailbox", "create", "-u", user, mailbox]);
     }
