@@ -9,6 +9,7 @@ use app::port::ServicePort;
 use app::{App, shell};
 use axum::Router;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -94,8 +95,15 @@ impl Application {
         let mut tasks = self.engine.as_ref().map(|engine| engine.start(stop.clone()));
         tokio::spawn(follow_vault_rotations(self.service.clone()));
         let stop_serving = stop.clone();
+        // Pages stream in several writes (the shell, then each resolved part): with
+        // Nagle's algorithm the client's delayed ACK held every page back ~40 ms.
+        let listener = self.listener.tap_io(|stream| {
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY on a connection");
+            }
+        });
         let served = axum::serve(
-            self.listener,
+            listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
