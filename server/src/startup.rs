@@ -102,16 +102,14 @@ impl Application {
                 tracing::debug!(error = %e, "cannot set TCP_NODELAY on a connection");
             }
         });
-        let served = axum::serve(
-            listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stop_serving.cancel();
-        })
-        .await
-        .context("server error");
+        let served =
+            axum::serve(listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    shutdown.await;
+                    stop_serving.cancel();
+                })
+                .await
+                .context("server error");
         stop.cancel();
         if let Some(tasks) = tasks.as_mut() {
             // Workers stop at their next page; give them a moment to hand jobs back.
