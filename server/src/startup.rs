@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use app::port::ServicePort;
@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 
 use crate::auth::middleware::authenticate;
@@ -151,6 +151,15 @@ fn leptos_options(settings: &Settings, local_addr: SocketAddr) -> LeptosOptions 
         .build()
 }
 
+/// The page routes, generated once per process. Generating them sets a
+/// process-global flag in leptos_server under which any resource first polled
+/// meanwhile waits forever (leptos issue #4773): a page rendering in another
+/// application in the same process, as in parallel tests, hung now and then.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn router(service: Arc<Service>, local_addr: SocketAddr) -> Router {
     let options = leptos_options(&service.settings, local_addr);
     let port: Arc<dyn ServicePort> = service.clone();
@@ -159,7 +168,7 @@ fn router(service: Arc<Service>, local_addr: SocketAddr) -> Router {
         routes::headers::provide_page_policy();
     };
     let pages = Router::new()
-        .leptos_routes_with_context(&options, generate_route_list(App), page_context.clone(), {
+        .leptos_routes_with_context(&options, page_routes(), page_context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
         })
