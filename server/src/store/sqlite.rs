@@ -200,6 +200,16 @@ struct Db {
     next_reader: AtomicUsize,
 }
 
+impl Db {
+    /// The first idle reader from a rotating start (waiting on a fixed one while
+    /// others idled showed as tail latency).
+    fn idle_reader(&self) -> Option<std::sync::MutexGuard<'_, Connection>> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let count = self.readers.len();
+        (0..count).find_map(|i| self.readers[(start + i) % count].try_lock().ok())
+    }
+}
+
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
@@ -355,21 +365,37 @@ impl SqliteStore {
     {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
-            // The first idle reader from a rotating start; wait for one only when all are
-            // busy (waiting on a fixed one while others idle showed as tail latency).
-            let start = db.next_reader.fetch_add(1, Ordering::Relaxed);
-            let count = db.readers.len();
-            let idle = (0..count).find_map(|i| db.readers[(start + i) % count].try_lock().ok());
-            let conn = match idle {
+            let conn = match db.idle_reader() {
                 Some(conn) => conn,
+                // All busy: wait for one.
                 None => {
-                    db.readers[start % count].lock().map_err(|_| unavailable("reader poisoned"))?
+                    let start = db.next_reader.load(Ordering::Relaxed);
+                    db.readers[start % db.readers.len()]
+                        .lock()
+                        .map_err(|_| unavailable("reader poisoned"))?
                 }
             };
             f(&conn)
         })
         .await
         .map_err(unavailable)?
+    }
+
+    /// A read of a few small rows by key or a short index range (sessions, users,
+    /// one user's connections and configurations, the dashboard's totals; not job
+    /// records, whose error lists, or cursors, which can be large): run on the
+    /// calling task when a reader is idle, since handing it to the blocking pool and
+    /// back cost more than the read (a fifth of a page render's CPU went to thread
+    /// switches); on the blocking pool otherwise. Scans and large documents use `read`.
+    async fn read_small<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        if let Some(conn) = self.db.idle_reader() {
+            return f(&conn);
+        }
+        self.read(f).await
     }
 }
 
@@ -470,7 +496,7 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await
+        self.read_small(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await
     }
 
     // ----- accounts -------------------------------------------------------------
@@ -494,7 +520,7 @@ impl Store for SqliteStore {
 
     async fn find_user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>> {
         let username = username.to_string();
-        self.read(move |conn| {
+        self.read_small(move |conn| {
             query_doc(conn, "SELECT doc FROM users WHERE username = ?1", [username])
         })
         .await
@@ -502,7 +528,8 @@ impl Store for SqliteStore {
 
     async fn get_user(&self, user_id: &UserId) -> StoreResult<Option<UserRecord>> {
         let id = user_id.0.clone();
-        self.read(move |conn| query_doc(conn, "SELECT doc FROM users WHERE id = ?1", [id])).await
+        self.read_small(move |conn| query_doc(conn, "SELECT doc FROM users WHERE id = ?1", [id]))
+            .await
     }
 
     async fn set_password_hash(&self, user_id: &UserId, hash: &str) -> StoreResult<()> {
@@ -546,7 +573,7 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<Option<SessionRecord>> {
         let id_hash = id_hash.to_string();
-        self.read(move |conn| {
+        self.read_small(move |conn| {
             query_doc(
                 conn,
                 "SELECT doc FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
@@ -742,7 +769,7 @@ impl Store for SqliteStore {
         id: &ConnectionId,
     ) -> StoreResult<Option<ConnectionRecord>> {
         let (user, id) = (user_id.0.clone(), id.0.clone());
-        self.read(move |conn| {
+        self.read_small(move |conn| {
             query_doc(
                 conn,
                 "SELECT doc FROM user_connections WHERE id = ?1 AND user_id = ?2",
@@ -754,7 +781,7 @@ impl Store for SqliteStore {
 
     async fn list_connections(&self, user_id: &UserId) -> StoreResult<Vec<ConnectionRecord>> {
         let user = user_id.0.clone();
-        self.read(move |conn| {
+        self.read_small(move |conn| {
             query_docs(
                 conn,
                 "SELECT doc FROM user_connections WHERE user_id = ?1 ORDER BY created_at, id",
@@ -933,7 +960,7 @@ impl Store for SqliteStore {
         id: &ConfigId,
     ) -> StoreResult<Option<SyncConfiguration>> {
         let (user, id) = (user_id.0.clone(), id.0.clone());
-        self.read(move |conn| {
+        self.read_small(move |conn| {
             query_doc(
                 conn,
                 "SELECT doc FROM sync_configurations WHERE id = ?1 AND user_id = ?2",
@@ -945,7 +972,7 @@ impl Store for SqliteStore {
 
     async fn list_configs(&self, user_id: &UserId) -> StoreResult<Vec<SyncConfiguration>> {
         let user = user_id.0.clone();
-        self.read(move |conn| {
+        self.read_small(move |conn| {
             query_docs(
                 conn,
                 "SELECT doc FROM sync_configurations WHERE user_id = ?1 ORDER BY created_at, id",
@@ -1959,7 +1986,7 @@ impl Store for SqliteStore {
 
     async fn dashboard_stats(&self, user_id: &UserId) -> StoreResult<DashboardStats> {
         let user = user_id.0.clone();
-        self.read(move |conn| {
+        self.read_small(move |conn| {
             let count = |sql: &str| -> rusqlite::Result<i64> {
                 conn.prepare_cached(sql)?.query_row([&user], |r| r.get(0))
             };
