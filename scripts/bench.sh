@@ -15,7 +15,7 @@ echo "    $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | 
 # The server and the site (hydrate WASM) exactly as `make run` builds them, and the
 # two benchmark drivers in the same release profile.
 build() {
-  cargo leptos build --release 2>&1 | grep -E "^error|error\[|Finished" || true
+  cargo leptos build --release --precompress 2>&1 | grep -E "^error|error\[|Finished" || true
   cargo build --release -p server --no-default-features --features sandbox \
     --example bench --example ingest_bench 2>&1 | grep -E "^error|error\[|Finished" || true
 }
