@@ -2,7 +2,7 @@
 # Benchmarks (minutes; never part of `make test`): the release `cloud-sources`
 # binary against wsgidav and rclone, the provider simulators in their own process,
 # Dovecot, wrk and pdftotext. Prints one table; BENCHMARKS.md quotes it.
-#   scripts/bench.sh [--drive-files 10000,100000] [--webdav-files 10000] [--only webdav,drive,incremental,web]
+#   scripts/bench.sh [--drive-files 10000,100000] [--webdav-files 10000] [--only webdav,nextcloud,drive,incremental,web]
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"

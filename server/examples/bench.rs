@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release -p server --example bench -- --bin target/release/cloud-sources \
-//!     [--webdav-files 10000] [--imap-messages 5000] [--drive-files 10000,30000] [--only webdav,drive,incremental,web]
+//!     [--webdav-files 10000] [--imap-messages 5000] [--drive-files 10000,30000] [--only webdav,nextcloud,drive,incremental,web]
 //!     [--hold]   # wait before the web load, printing the server PID and wrk commands
 //! ```
 //!
@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use app::model::*;
+use cloud_sources::sandbox::nextcloud::NextcloudSim;
 use corpus::{PdfFont, Prose, WordGaps};
 use futures::StreamExt;
 use peers::{Dovecot, WEBDAV_PASSWORD, WEBDAV_USER, WebdavKind, WebdavServer, free_port};
@@ -607,6 +608,77 @@ async fn webdav(args: &Args, table: &mut Table) {
     }
 }
 
+/// The same tree on the sandbox's Nextcloud simulator, which (like Nextcloud and
+/// ownCloud, unlike wsgidav) gives folders ETags that change when anything below
+/// them does: the walk skips unchanged subtrees.
+async fn nextcloud(args: &Args, table: &mut Table) {
+    let n = args.webdav_files;
+    let tree = tempfile::tempdir().unwrap();
+    write_tree(tree.path(), n);
+    let sim = NextcloudSim::new();
+    sim.add_user(WEBDAV_USER, WEBDAV_PASSWORD);
+    let mut files: Vec<String> = Vec::new();
+    for path in walk(&tree.path().join("bench")) {
+        let relative = path.strip_prefix(tree.path()).unwrap().to_string_lossy().into_owned();
+        sim.put_file(WEBDAV_USER, &relative, std::fs::read(&path).unwrap()).unwrap();
+        files.push(relative);
+    }
+    files.sort();
+    let (origin, _) = sim.spawn().await.unwrap();
+    let url = format!("{origin}/remote.php/dav/files/{WEBDAV_USER}/");
+
+    let server = Server::start(&args.bin, None, None).await;
+    let connection: Connection = server
+        .post(
+            "/connections",
+            &NewConnection {
+                provider: ProviderId::OwnCloud,
+                display_name: "nextcloud".into(),
+                auth_type: AuthType::Password,
+                credentials: json!({"server_url": url, "username": WEBDAV_USER, "password": WEBDAV_PASSWORD}),
+            },
+        )
+        .await;
+    let config = server.configure(&connection.id, &["bench"], true).await;
+    let (job, full) = server.sync(&config, false).await;
+    assert_eq!(job.progress.files_processed as usize, n, "every file indexed: {:?}", job.progress);
+    table.add(
+        &format!("WebDAV full sync, {n} files (Nextcloud simulator)"),
+        "ours: list+download+extract+index",
+        format!("{} ({:.0} files/s)", secs(full), n as f64 / full.as_secs_f64()),
+        "",
+    );
+    sim.reset_counts();
+    incremental_rows(&server, &config, "owncloud", None, table, "WebDAV (Nextcloud)", full).await;
+    table.add(
+        "WebDAV (Nextcloud) incremental",
+        "no change: requests the simulator answered",
+        sim.counts().total.to_string(),
+        "",
+    );
+    for &k in &args.changes {
+        for (i, file) in files.iter().filter(|f| f.ends_with(".txt")).take(k).enumerate() {
+            sim.put_file(WEBDAV_USER, file, format!("changed {k} {i}")).unwrap();
+        }
+        sim.reset_counts();
+        let (job, took) = server.sync(&config, false).await;
+        let counts = sim.counts();
+        table.add(
+            "WebDAV (Nextcloud) incremental",
+            &format!("{k} changed of {n}"),
+            format!(
+                "{} requests ({} PROPFIND, {} GET), {} files indexed, {}",
+                counts.total,
+                counts.propfind,
+                counts.get,
+                job.progress.files_processed,
+                secs(took)
+            ),
+            "grows with k",
+        );
+    }
+}
+
 /// A no-change incremental run: requests (server counters, and the sandbox's when given) and
 /// wall time against the full sync's.
 async fn incremental_rows(
@@ -1080,6 +1152,10 @@ async fn main() {
     if args.wants("webdav") {
         println!("== WebDAV against rclone ==");
         webdav(&args, &mut table).await;
+    }
+    if args.wants("nextcloud") {
+        println!("== WebDAV with folder ETags (Nextcloud simulator) ==");
+        nextcloud(&args, &mut table).await;
     }
     let sandbox = SandboxProcess::start(&args.bin).await;
     if args.wants("drive") {
