@@ -11,6 +11,8 @@ use cloud_sources::telemetry;
 const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
 
 fn main() -> std::process::ExitCode {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    limit_malloc_arenas();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -29,6 +31,26 @@ fn main() -> std::process::ExitCode {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// glibc gives each thread that meets contention its own malloc arena, up to eight
+/// per core, and each keeps the memory freed into it: a 100,000-file sync peaked at
+/// 75 MB RSS with 12 MB of live heap (heaptrack). Two arenas per core peaked at
+/// 58 MB with the same page, API and sync throughput. `MALLOC_ARENA_MAX` in the
+/// environment still wins.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn limit_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let arenas = i32::try_from(2 * cores).unwrap_or(i32::MAX);
+    // SAFETY: called first in `main`, before any other thread exists; mallopt
+    // only sets a parameter of the allocator.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
     }
 }
 
