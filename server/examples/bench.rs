@@ -545,18 +545,14 @@ async fn webdav(args: &Args, table: &mut Table) {
     assert_eq!(copied, n, "rclone copied every file");
 
     let server = Server::start(&args.bin, None, None).await;
-    let connection: Connection = server
-        .post(
-            "/connections",
-            &NewConnection {
-                provider: ProviderId::OwnCloud,
-                display_name: "wsgidav".into(),
-                auth_type: AuthType::Password,
-                credentials: json!({"server_url": dav.url, "username": WEBDAV_USER, "password": WEBDAV_PASSWORD}),
-            },
-        )
-        .await;
-    let config = server.configure(&connection.id, &["bench"], true).await;
+    let connection = password_connection(
+        &server,
+        ProviderId::OwnCloud,
+        "wsgidav",
+        json!({"server_url": dav.url, "username": WEBDAV_USER, "password": WEBDAV_PASSWORD}),
+    )
+    .await;
+    let config = server.configure(&connection, &["bench"], true).await;
     let before = server.requests_of("owncloud").await;
     let (job, ours) = server.sync(&config, false).await;
     let full_requests = server.requests_of("owncloud").await - before;
@@ -608,6 +604,28 @@ async fn webdav(args: &Args, table: &mut Table) {
     }
 }
 
+/// A connection signed in with a username and password (WebDAV, IMAP), made
+/// through the REST API as the web UI makes it.
+async fn password_connection(
+    server: &Server,
+    provider: ProviderId,
+    name: &str,
+    credentials: Value,
+) -> ConnectionId {
+    let connection: Connection = server
+        .post(
+            "/connections",
+            &NewConnection {
+                provider,
+                display_name: name.into(),
+                auth_type: AuthType::Password,
+                credentials,
+            },
+        )
+        .await;
+    connection.id
+}
+
 /// The same tree on the sandbox's Nextcloud simulator, which (like Nextcloud and
 /// ownCloud, unlike wsgidav) gives folders ETags that change when anything below
 /// them does: the walk skips unchanged subtrees.
@@ -628,18 +646,14 @@ async fn nextcloud(args: &Args, table: &mut Table) {
     let url = format!("{origin}/remote.php/dav/files/{WEBDAV_USER}/");
 
     let server = Server::start(&args.bin, None, None).await;
-    let connection: Connection = server
-        .post(
-            "/connections",
-            &NewConnection {
-                provider: ProviderId::OwnCloud,
-                display_name: "nextcloud".into(),
-                auth_type: AuthType::Password,
-                credentials: json!({"server_url": url, "username": WEBDAV_USER, "password": WEBDAV_PASSWORD}),
-            },
-        )
-        .await;
-    let config = server.configure(&connection.id, &["bench"], true).await;
+    let connection = password_connection(
+        &server,
+        ProviderId::OwnCloud,
+        "nextcloud",
+        json!({"server_url": url, "username": WEBDAV_USER, "password": WEBDAV_PASSWORD}),
+    )
+    .await;
+    let config = server.configure(&connection, &["bench"], true).await;
     let (job, full) = server.sync(&config, false).await;
     assert_eq!(job.progress.files_processed as usize, n, "every file indexed: {:?}", job.progress);
     table.add(
@@ -910,19 +924,15 @@ async fn imap(args: &Args, server: &Server, table: &mut Table) {
     let mut prose = Prose::new(5);
     let messages: Vec<Vec<u8>> = (0..n).map(|i| email(i, &mut prose)).collect();
     dovecot.deliver_to_inbox("alice", &messages);
-    let connection: Connection = server
-        .post(
-            "/connections",
-            &NewConnection {
-                provider: ProviderId::Email,
-                display_name: "Dovecot".into(),
-                auth_type: AuthType::Password,
-                credentials: json!({"host": "127.0.0.1", "port": dovecot.imaps_port, "security": "tls",
+    let connection = password_connection(
+        server,
+        ProviderId::Email,
+        "Dovecot",
+        json!({"host": "127.0.0.1", "port": dovecot.imaps_port, "security": "tls",
                     "username": "alice", "password": "secret", "ca_pem": dovecot.ca_pem}),
-            },
-        )
-        .await;
-    let config = server.configure(&connection.id, &["INBOX"], false).await;
+    )
+    .await;
+    let config = server.configure(&connection, &["INBOX"], false).await;
     let (job, full) = server.sync(&config, false).await;
     assert_eq!(job.progress.files_processed as usize, n, "{:?}", job.progress);
     table.add(
